@@ -1,0 +1,208 @@
+//! Command-line syntax. The doc comments are the help text; no I/O happens here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes, shown under `--help`.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing at or above --fail-on was found (public test cards excluded unless --strict)
+  1  card data at or above --fail-on was found
+  2  an error: bad arguments, a path that could not be read (wins over 1)";
+
+/// Find payment card data (card numbers, security codes, track data) in files.
+#[derive(Debug, Parser)]
+#[command(name = "pansweep", version, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Opts {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories for card data and report it (masked).
+    #[command(after_help = EXIT_CODES)]
+    Scan(ScanArgs),
+}
+
+/// `pansweep scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Which files are read.
+    #[command(flatten)]
+    pub walk: WalkArgs,
+
+    /// What counts and what fails.
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    /// How results are shown.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Which files are read (ripgrep's flag names and meanings).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Walking")]
+pub struct WalkArgs {
+    /// Don't honour .gitignore, .ignore, .pansweepignore or git excludes.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Search hidden files and directories.
+    #[arg(long, short = '.')]
+    pub hidden: bool,
+
+    /// Include or (with a leading `!`) exclude files matching GLOB; repeatable.
+    #[arg(long, short = 'g', value_name = "GLOB")]
+    pub glob: Vec<String>,
+
+    /// Skip files larger than NUM bytes; suffixes K, M, G (1024-based).
+    #[arg(long, value_name = "NUM+SUFFIX?", value_parser = parse_size)]
+    pub max_filesize: Option<u64>,
+
+    /// Follow symbolic links (loops are reported, not followed again).
+    #[arg(long, short = 'L')]
+    pub follow: bool,
+
+    /// Search binary files too (by default a file with a NUL byte in its first 8 KiB is
+    /// skipped and counted).
+    #[arg(long)]
+    pub binary: bool,
+
+    /// Don't decompress gzip files (by default recognised by their magic bytes).
+    #[arg(long)]
+    pub no_decompress: bool,
+
+    /// Worker threads; 0 means all cores.
+    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+/// What counts as card data and what fails the run.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Detection")]
+pub struct DetectArgs {
+    /// Extra brand rules (same format as rules/brands.json); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// Report findings at or above this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
+    pub min_confidence: ConfidenceArg,
+
+    /// Exit 1 when a reported finding is at or above this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
+    pub fail_on: ConfidenceArg,
+
+    /// Public test card numbers (4111111111111111, …) fail the run too.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Print, for every number of 12+ digits, whether it was accepted and which rule decided
+    /// (masked).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// How results are shown.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// When to use colours (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub color: When,
+
+    /// Don't print the summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One finding a line: `path:line:column: brand masked confidence`.
+    Text,
+    /// One JSON object per finding (JSON Lines).
+    Jsonl,
+    /// One JSON document with the findings and the summary.
+    Json,
+}
+
+/// Confidence levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConfidenceArg {
+    /// Passes Luhn and the brand table, but labelled as something else.
+    Low,
+    /// A bare number that passes Luhn and the brand table.
+    Medium,
+    /// Supported by card words, a security code, an expiry date, grouping or track data.
+    High,
+}
+
+/// When to do something that only makes sense on a terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    /// Only when the output is a terminal.
+    Auto,
+    /// Never.
+    Never,
+    /// Always.
+    Always,
+}
+
+/// Parses `10`, `10K`, `5M`, `2G` (1024-based) into bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.as_bytes().last().map(u8::to_ascii_uppercase) {
+        Some(b'K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some(b'M') => (&s[..s.len() - 1], 1 << 20),
+        Some(b'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("{s:?} is not a size like 500K, 10M or 2G"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Opts::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("10"), Ok(10));
+        assert_eq!(parse_size("2K"), Ok(2048));
+        assert_eq!(parse_size("3m"), Ok(3 << 20));
+        assert!(parse_size("x").is_err());
+        assert!(parse_size("99999999999999999G").is_err());
+    }
+
+    #[test]
+    fn glob_is_repeatable_and_defaults_hold() {
+        let o = Opts::try_parse_from(["pansweep", "scan", "-g", "*.log", "-g", "!*.gz"]).unwrap();
+        let Command::Scan(a) = o.command;
+        assert_eq!(a.walk.glob, ["*.log", "!*.gz"]);
+        assert_eq!(a.paths, [PathBuf::from(".")]);
+        assert_eq!(a.detect.fail_on, ConfidenceArg::Medium);
+        assert_eq!(a.output.format, Format::Text);
+    }
+}

@@ -1,0 +1,296 @@
+//! Detection: pure functions from bytes to findings. No files, no stderr, no clock, no
+//! threads.
+//!
+//! Two stages. [`candidates`] finds maximal number tokens cheaply; each is then confirmed
+//! by [`lookalike`] (the bytes around it), the Luhn check, the brand table and the group
+//! layout, and scored by [`context`]. Security codes ([`cvv`]) are attached to the nearest
+//! card number within the window or reported alone; [`track`] recognises magnetic-stripe data.
+
+pub mod candidates;
+pub mod context;
+pub mod cvv;
+pub mod lookalike;
+pub mod luhn;
+pub mod track;
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::finding::{Confidence, Finding, Kind, Masked, Span};
+use crate::fingerprint::Key;
+use crate::mask;
+use crate::rules::Rules;
+
+use candidates::{Candidate, for_each_candidate};
+use cvv::{CodeMatch, CvvMatcher};
+
+/// How far (in bytes) a security code may be from the card number it belongs to. Codes are
+/// attached only on the number's own line or the line just before or after it.
+pub const CVV_WINDOW: usize = 512;
+
+/// Bytes of context a detector needs on each side of a finding to decide it the same way
+/// wherever a buffer is split: keyword look-back, the CVV window and the longest track.
+pub const CONTEXT: usize = 2 * CVV_WINDOW + 128;
+
+/// What the detector decided about one number token, for `--explain`.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The token, separators included.
+    pub span: Span,
+    /// Its display form.
+    pub masked: Masked,
+    /// The kind and confidence it was accepted with, or `None` if it was rejected.
+    pub accepted: Option<(Kind, Confidence)>,
+    /// The rule that decided.
+    pub reason: String,
+}
+
+/// The detector: rules compiled once, then applied to any number of buffers.
+#[derive(Clone, Debug)]
+pub struct Detector {
+    rules: Rules,
+    cvv: CvvMatcher,
+    key: Key,
+}
+
+/// A confirmed PAN before security codes are attached.
+struct PanHit {
+    kind: Kind,
+    span: Span,
+    region: Span,
+    brand: Arc<str>,
+    digits: ([u8; candidates::MAX_DIGITS], usize),
+    test_card: bool,
+    base: (Confidence, &'static str),
+    cvv: Option<CodeMatch>,
+}
+
+impl Detector {
+    /// Compiles the rules; `key` makes the fingerprints.
+    pub fn new(rules: Rules, key: Key) -> Result<Detector, Error> {
+        let cvv = CvvMatcher::new(&rules.keywords).map_err(|e| Error::RulesFile {
+            path: "keywords".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(Detector { rules, cvv, key })
+    }
+
+    /// The rules this detector applies.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Every finding in `bytes`, ordered by start offset.
+    pub fn find(&self, bytes: &[u8]) -> Vec<Finding> {
+        self.run(bytes, None)
+    }
+
+    /// Every finding, plus a verdict for every number token of 12 or more digits.
+    pub fn explain(&self, bytes: &[u8]) -> (Vec<Finding>, Vec<Verdict>) {
+        let mut verdicts = Vec::new();
+        let findings = self.run(bytes, Some(&mut verdicts));
+        (findings, verdicts)
+    }
+
+    fn run(&self, bytes: &[u8], mut trace: Option<&mut Vec<Verdict>>) -> Vec<Finding> {
+        let mut pans: Vec<PanHit> = Vec::new();
+        for_each_candidate(bytes, |c| {
+            if c.ndigits < 12 {
+                return;
+            }
+            let outcome = self.judge(bytes, &c);
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(Verdict {
+                    span: c.span,
+                    masked: c.masked(),
+                    accepted: outcome.as_ref().ok().map(|h| (h.kind, h.base.0)),
+                    reason: match &outcome {
+                        Ok(h) => h.base.1.to_string(),
+                        Err(r) => r.clone(),
+                    },
+                });
+            }
+            if let Ok(hit) = outcome {
+                pans.push(hit);
+            }
+        });
+        let lone = self.attach_codes(bytes, &mut pans);
+        let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(bytes, p)).collect();
+        for code in lone {
+            let digits = &bytes[code.code.start..code.code.end];
+            out.push(Finding {
+                kind: Kind::Cvv,
+                span: code.code,
+                region: code.code,
+                brand: None,
+                masked: mask::display_code(code.code.len()),
+                confidence: Confidence::Medium,
+                test_card: false,
+                cvv: None,
+                fingerprint: self.key.fingerprint("cvv", digits),
+                reason: "security-code keyword with no card number near it",
+            });
+        }
+        out.sort_by_key(|f| f.span.start);
+        out
+    }
+
+    /// Decides whether one token is a PAN; `Err` holds the rejecting rule.
+    fn judge(&self, bytes: &[u8], c: &Candidate) -> Result<PanHit, String> {
+        let track = if c.sep.is_none() && (13..=19).contains(&c.ndigits) {
+            track::track_around(bytes, c.span)
+        } else {
+            None
+        };
+        let boundary = match track {
+            Some((Kind::Track1, _)) => None,
+            Some(_) => lookalike::before_rejection(bytes, c.span),
+            None => lookalike::boundary_rejection(bytes, c.span),
+        };
+        if let Some(r) = boundary {
+            return Err(r.to_string());
+        }
+        if c.ndigits < 13 {
+            return Err("shorter than 13 digits".into());
+        }
+        let Some(digits) = c.digits() else {
+            return Err(format!("{} digits: longer than any card number", c.ndigits));
+        };
+        let grouped = c.sep.is_some();
+        if grouped
+            && !c
+                .groups()
+                .is_some_and(|g| self.rules.brands.grouping_allowed(g))
+        {
+            return Err("digit groups are not a card layout (e.g. 4-4-4-4, 4-6-5)".into());
+        }
+        if !luhn::luhn_valid(digits) {
+            return Err("fails the Luhn check".into());
+        }
+        let Some(brand) = self.rules.brands.lookup(digits) else {
+            return Err(format!(
+                "no brand has this prefix with {} digits",
+                digits.len()
+            ));
+        };
+        let mut buf = [0u8; candidates::MAX_DIGITS];
+        buf[..digits.len()].copy_from_slice(digits);
+        let (kind, region) = track.unwrap_or((Kind::Pan, c.span));
+        let base = if kind != Kind::Pan {
+            (Confidence::High, "magnetic-stripe track data")
+        } else if let Some(_w) = lookalike::not_card_key(bytes, c.span.start, &self.rules.keywords)
+        {
+            (
+                Confidence::Low,
+                "Luhn and brand pass, but its key names something else (id, imei, …)",
+            )
+        } else if grouped {
+            (Confidence::High, "written in card-style groups")
+        } else if context::has_card_words(bytes, c.span.start, &self.rules.keywords) {
+            (Confidence::High, "card words before it")
+        } else if context::has_expiry_after(bytes, c.span.end, &self.rules.keywords) {
+            (Confidence::High, "expiry date after it")
+        } else {
+            (Confidence::Medium, "Luhn and brand table pass, no context")
+        };
+        Ok(PanHit {
+            kind,
+            span: c.span,
+            region,
+            brand: brand.id.clone(),
+            digits: (buf, digits.len()),
+            test_card: self.rules.test_cards.contains(digits),
+            base,
+            cvv: None,
+        })
+    }
+
+    /// Attaches each security code to the best card number in its window; returns the codes
+    /// that stand alone.
+    fn attach_codes(&self, bytes: &[u8], pans: &mut [PanHit]) -> Vec<CodeMatch> {
+        let mut lone = Vec::new();
+        for code in self.cvv.find_all(bytes) {
+            // Skip codes inside a PAN or track (`=2512101…` has no keyword, but be safe).
+            if pans
+                .iter()
+                .any(|p| p.region.start <= code.code.start && code.code.end <= p.region.end)
+            {
+                continue;
+            }
+            let mut best: Option<(usize, (usize, bool, usize))> = None;
+            for (i, p) in pans.iter().enumerate() {
+                let Some(rank) = window_rank(bytes, p.region, code.keyword, code.code) else {
+                    continue;
+                };
+                let want = if &*p.brand == "amex" { 4 } else { 3 };
+                if code.code.len() != want {
+                    continue;
+                }
+                if best.is_none_or(|(_, r)| rank < r) {
+                    best = Some((i, rank));
+                }
+            }
+            match best {
+                Some((i, rank)) => {
+                    let replace = match pans[i].cvv {
+                        None => true,
+                        Some(old) => window_rank(bytes, pans[i].region, old.keyword, old.code)
+                            .is_none_or(|r| rank < r),
+                    };
+                    if replace {
+                        if let Some(old) = pans[i].cvv.replace(code)
+                            && old.strong
+                        {
+                            lone.push(old);
+                        }
+                    } else if code.strong {
+                        lone.push(code);
+                    }
+                }
+                None if code.strong => lone.push(code),
+                None => {}
+            }
+        }
+        lone.sort_by_key(|c| c.code.start);
+        lone
+    }
+
+    fn finish(&self, _bytes: &[u8], p: PanHit) -> Finding {
+        let digits = &p.digits.0[..p.digits.1];
+        let (confidence, reason) = if p.cvv.is_some() && p.kind == Kind::Pan {
+            (Confidence::High, "security code nearby")
+        } else {
+            p.base
+        };
+        Finding {
+            kind: p.kind,
+            span: p.span,
+            region: p.region,
+            brand: Some(p.brand),
+            masked: mask::display_pan(digits),
+            confidence,
+            test_card: p.test_card,
+            cvv: p.cvv.map(|c| c.code),
+            fingerprint: self.key.fingerprint("pan", digits),
+            reason,
+        }
+    }
+}
+
+/// How well a code at `code` fits the card number at `pan`, smaller is better:
+/// (lines apart, code before the number, bytes apart). `None` when outside the window.
+fn window_rank(bytes: &[u8], pan: Span, keyword: Span, code: Span) -> Option<(usize, bool, usize)> {
+    let (lo, hi, before) = if code.start >= pan.end {
+        (pan.end, keyword.start.max(pan.end), false)
+    } else if code.end <= pan.start {
+        (code.end, pan.start, true)
+    } else {
+        return None;
+    };
+    let gap = hi.saturating_sub(lo);
+    if gap > CVV_WINDOW {
+        return None;
+    }
+    let lines = memchr::memchr_iter(b'\n', &bytes[lo..hi]).count();
+    (lines <= 1).then_some((lines, before, gap))
+}

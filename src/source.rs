@@ -1,0 +1,370 @@
+//! Sources: an open file or stdin → sniffed container and encoding → overlapping [`Chunk`]s.
+//!
+//! Memory is bounded whatever the input: a buffer of [`CHUNK_SIZE`] plus the carried overlap,
+//! even for a file with no newline. Findings are decided on whole buffers; each buffer
+//! *commits* only the findings that start in its commit range, and the overlap gives the
+//! detector [`crate::detect::CONTEXT`] bytes on both sides of that range, so a card number
+//! split across two reads is found exactly once. Never writes.
+
+use std::io::{self, Cursor, Read};
+use std::ops::Range;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::detect::CONTEXT;
+
+/// Bytes read per buffer (before the carried overlap).
+pub const CHUNK_SIZE: usize = 1 << 20;
+/// Bytes sniffed for compression, BOMs and NUL bytes (ripgrep looks at its first buffer).
+pub const SNIFF_SIZE: usize = 8 << 10;
+
+/// How the bytes of a source are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// As they are.
+    Plain,
+    /// gzip, possibly several members (`cat a.gz b.gz`).
+    Gzip,
+}
+
+/// How the text is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// ASCII-compatible bytes (UTF-8, Latin-1, Shift_JIS digits…): searched as they are.
+    Bytes,
+    /// UTF-16 little-endian, with a BOM.
+    Utf16Le,
+    /// UTF-16 big-endian, with a BOM.
+    Utf16Be,
+}
+
+/// What sniffing the first block found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sniffed {
+    /// Compression.
+    pub container: Container,
+    /// Text encoding.
+    pub encoding: Encoding,
+    /// A NUL byte in the first block of a non-UTF-16 source.
+    pub binary: bool,
+}
+
+/// One buffer of decoded text and the part of it this buffer is responsible for.
+#[derive(Debug)]
+pub struct Chunk<'a> {
+    /// Decoded bytes (UTF-8 for UTF-16 sources).
+    pub bytes: &'a [u8],
+    /// Findings starting in this range belong to this chunk.
+    pub commit: Range<usize>,
+    /// Offset of `bytes[0]` in the decoded (decompressed) stream.
+    pub offset: u64,
+    /// For UTF-16 sources: the offset in the stored file of each decoded byte.
+    map: Option<&'a [u64]>,
+    /// Stored-file offset one past the last decoded byte (UTF-16 only).
+    map_end: u64,
+}
+
+impl Chunk<'_> {
+    /// The offset in the file as stored (decompressed, for compressed files) of decoded
+    /// byte `i` of this chunk; `i` may be `bytes.len()`.
+    pub fn file_offset(&self, i: usize) -> u64 {
+        match self.map {
+            None => self.offset + i as u64,
+            Some(m) => m.get(i).copied().unwrap_or(self.map_end),
+        }
+    }
+}
+
+/// Reads up to `n` bytes, retrying on interruption; fewer only at end of input.
+fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut v = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+/// An opened, sniffed source ready to be chunked.
+pub struct Source {
+    reader: Box<dyn Read + Send>,
+    /// What sniffing found.
+    pub sniffed: Sniffed,
+}
+
+impl Source {
+    /// Sniffs `raw` (a file or stdin) and prepares to decode it; `decompress` allows gzip.
+    pub fn open(mut raw: Box<dyn Read + Send>, decompress: bool) -> io::Result<Source> {
+        let head = read_up_to(&mut raw, SNIFF_SIZE)?;
+        let gz = decompress && head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
+        let (mut reader, head, container): (Box<dyn Read + Send>, Vec<u8>, Container) = if gz {
+            let mut dec: Box<dyn Read + Send> =
+                Box::new(MultiGzDecoder::new(Cursor::new(head).chain(raw)));
+            // A corrupt header shows here; what follows is reported by the chunk loop.
+            let inner = read_up_to(&mut dec, SNIFF_SIZE)?;
+            (dec, inner, Container::Gzip)
+        } else {
+            (raw, head, Container::Plain)
+        };
+        let encoding = match head.get(..2) {
+            Some([0xff, 0xfe]) => Encoding::Utf16Le,
+            Some([0xfe, 0xff]) => Encoding::Utf16Be,
+            _ => Encoding::Bytes,
+        };
+        let binary = encoding == Encoding::Bytes && memchr::memchr(0, &head).is_some();
+        reader = Box::new(Cursor::new(head).chain(reader));
+        Ok(Source {
+            reader,
+            sniffed: Sniffed {
+                container,
+                encoding,
+                binary,
+            },
+        })
+    }
+
+    /// Feeds every chunk to `f`, in order. On a read error (a truncated gzip, say) the bytes
+    /// read before it are still fed, then the error is returned.
+    pub fn for_each_chunk(
+        self,
+        chunk_size: usize,
+        mut f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        let chunk_size = chunk_size.max(4 * CONTEXT);
+        let defer = CONTEXT;
+        let carry = 2 * CONTEXT;
+        let mut reader = self.reader;
+        let mut utf16 = match self.sniffed.encoding {
+            Encoding::Bytes => None,
+            Encoding::Utf16Le => Some(Utf16Decoder::new(false)),
+            Encoding::Utf16Be => Some(Utf16Decoder::new(true)),
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(chunk_size + carry);
+        let mut map: Vec<u64> = Vec::new();
+        let mut raw = vec![0u8; if utf16.is_some() { 64 << 10 } else { 0 }];
+        let mut offset = 0u64; // decoded offset of buf[0]
+        let mut commit_start = 0usize;
+        let mut total = 0u64;
+        let mut pending_err: Option<io::Error> = None;
+        loop {
+            let target = buf.len() + chunk_size;
+            let mut eof = false;
+            while buf.len() < target {
+                let r = match utf16.as_mut() {
+                    None => {
+                        let old = buf.len();
+                        buf.resize(target, 0);
+                        let r = reader.read(&mut buf[old..]);
+                        buf.truncate(old + *r.as_ref().unwrap_or(&0));
+                        r
+                    }
+                    Some(dec) => {
+                        let want = raw.len().min((target - buf.len()).max(4));
+                        let r = reader.read(&mut raw[..want]);
+                        if let Ok(n) = r {
+                            dec.push(&raw[..n], n == 0, &mut buf, &mut map);
+                        }
+                        r
+                    }
+                };
+                match r {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => total += n as u64,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        pending_err = Some(e);
+                        eof = true;
+                        break;
+                    }
+                }
+            }
+            let len = buf.len();
+            let commit_end = if eof { len } else { len - defer };
+            let chunk = Chunk {
+                bytes: &buf,
+                commit: commit_start.min(commit_end)..commit_end,
+                offset,
+                map: utf16.as_ref().map(|_| &map[..]),
+                map_end: utf16.as_ref().map_or(0, |d| d.raw_pos),
+            };
+            f(&chunk)?;
+            if eof {
+                break;
+            }
+            let keep = carry.min(len);
+            let drop = len - keep;
+            buf.drain(..drop);
+            if utf16.is_some() {
+                map.drain(..drop);
+            }
+            offset += drop as u64;
+            commit_start = commit_end - drop;
+        }
+        match pending_err {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
+    }
+}
+
+/// Streaming UTF-16 → UTF-8 with a map back to stored offsets.
+struct Utf16Decoder {
+    big_endian: bool,
+    pending: Vec<u8>,
+    /// Stored offset of the next undecoded byte (the BOM counts).
+    raw_pos: u64,
+    bom_skipped: bool,
+}
+
+impl Utf16Decoder {
+    fn new(big_endian: bool) -> Utf16Decoder {
+        Utf16Decoder {
+            big_endian,
+            pending: Vec::new(),
+            raw_pos: 0,
+            bom_skipped: false,
+        }
+    }
+
+    fn push(&mut self, input: &[u8], eof: bool, out: &mut Vec<u8>, map: &mut Vec<u64>) {
+        self.pending.extend_from_slice(input);
+        let data = std::mem::take(&mut self.pending);
+        let mut i = 0;
+        if !self.bom_skipped && data.len() >= 2 {
+            self.bom_skipped = true;
+            i = 2;
+            self.raw_pos += 2;
+        }
+        let unit = |j: usize| -> u16 {
+            let (a, b) = (data[j], data[j + 1]);
+            if self.big_endian {
+                u16::from_be_bytes([a, b])
+            } else {
+                u16::from_le_bytes([a, b])
+            }
+        };
+        while i + 2 <= data.len() {
+            let u = unit(i);
+            let (ch, width) = if (0xD800..0xDC00).contains(&u) {
+                if i + 4 > data.len() {
+                    if !eof {
+                        break;
+                    }
+                    ('\u{FFFD}', 2)
+                } else {
+                    let lo = unit(i + 2);
+                    if (0xDC00..0xE000).contains(&lo) {
+                        let c =
+                            0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
+                        (char::from_u32(c).unwrap_or('\u{FFFD}'), 4)
+                    } else {
+                        ('\u{FFFD}', 2)
+                    }
+                }
+            } else {
+                (char::from_u32(u32::from(u)).unwrap_or('\u{FFFD}'), 2)
+            };
+            let mut tmp = [0u8; 4];
+            let s = ch.encode_utf8(&mut tmp);
+            for &b in s.as_bytes() {
+                out.push(b);
+                map.push(self.raw_pos);
+            }
+            self.raw_pos += width as u64;
+            i += width;
+        }
+        self.pending = data[i..].to_vec();
+        if eof && !self.pending.is_empty() {
+            // A dangling odd byte: keep the length right.
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            map.extend(std::iter::repeat_n(self.raw_pos, 3));
+            self.raw_pos += self.pending.len() as u64;
+            self.pending.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (bytes, commit range, offset) of each chunk.
+    type Seen = Vec<(Vec<u8>, Range<usize>, u64)>;
+
+    fn chunks_of(data: Vec<u8>, size: usize) -> (Seen, Sniffed) {
+        let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+        let sniffed = src.sniffed;
+        let mut v = Vec::new();
+        src.for_each_chunk(size, |c| {
+            v.push((c.bytes.to_vec(), c.commit.clone(), c.offset));
+            Ok(())
+        })
+        .unwrap();
+        (v, sniffed)
+    }
+
+    #[test]
+    fn commit_ranges_tile_the_stream_exactly_once() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 | 1).collect();
+        let (chunks, _) = chunks_of(data.clone(), 4 * CONTEXT);
+        assert!(chunks.len() > 5);
+        let mut next = 0u64;
+        for (bytes, commit, offset) in &chunks {
+            assert_eq!(
+                offset + commit.start as u64,
+                next,
+                "gap or overlap in commits"
+            );
+            assert_eq!(
+                &bytes[..],
+                &data[*offset as usize..*offset as usize + bytes.len()]
+            );
+            next = offset + commit.end as u64;
+        }
+        assert_eq!(next, data.len() as u64);
+    }
+
+    #[test]
+    fn gzip_members_are_all_read() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut out = Vec::new();
+        for part in [&b"first member\n"[..], b"second member\n"] {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(part).unwrap();
+            out.extend(e.finish().unwrap());
+        }
+        let (chunks, sniffed) = chunks_of(out, CHUNK_SIZE);
+        assert_eq!(sniffed.container, Container::Gzip);
+        assert_eq!(chunks[0].0, b"first member\nsecond member\n");
+    }
+
+    #[test]
+    fn utf16le_is_decoded_with_offsets_into_the_file() {
+        let text = "a=4111\r\nカード\r\n";
+        let mut data = vec![0xff, 0xfe];
+        for u in text.encode_utf16() {
+            data.extend(u.to_le_bytes());
+        }
+        let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+        assert_eq!(src.sniffed.encoding, Encoding::Utf16Le);
+        assert!(!src.sniffed.binary);
+        src.for_each_chunk(CHUNK_SIZE, |c| {
+            assert_eq!(c.bytes, text.as_bytes());
+            let i = text.find("4111").unwrap();
+            assert_eq!(c.file_offset(i), 2 + 2 * 2);
+            assert_eq!(
+                c.file_offset(c.bytes.len()),
+                2 + 2 * text.encode_utf16().count() as u64
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn nul_in_first_block_is_binary() {
+        let src = Source::open(Box::new(Cursor::new(b"ab\0cd".to_vec())), true).unwrap();
+        assert!(src.sniffed.binary);
+    }
+}
