@@ -1,1 +1,8 @@
-//! Integration tests: the built binary on temporary trees.
+//! Integration tests: the built binary on temporary trees. One binary, a module per topic.
+
+mod util;
+
+mod detection;
+mod leaks;
+mod output;
+mod walking;

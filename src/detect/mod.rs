@@ -176,20 +176,22 @@ impl Detector {
         let mut buf = [0u8; candidates::MAX_DIGITS];
         buf[..digits.len()].copy_from_slice(digits);
         let (kind, region) = track.unwrap_or((Kind::Pan, c.span));
+        // Evidence written with the number (layout, expiry) outranks the key's name; the key
+        // outranks card words elsewhere on the line.
+        let kw = &self.rules.keywords;
         let base = if kind != Kind::Pan {
             (Confidence::High, "magnetic-stripe track data")
-        } else if let Some(_w) = lookalike::not_card_key(bytes, c.span.start, &self.rules.keywords)
-        {
+        } else if grouped {
+            (Confidence::High, "written in card-style groups")
+        } else if context::has_expiry_after(bytes, c.span.end, kw) {
+            (Confidence::High, "expiry date after it")
+        } else if lookalike::not_card_key(bytes, c.span.start, kw).is_some() {
             (
                 Confidence::Low,
                 "Luhn and brand pass, but its key names something else (id, imei, …)",
             )
-        } else if grouped {
-            (Confidence::High, "written in card-style groups")
-        } else if context::has_card_words(bytes, c.span.start, &self.rules.keywords) {
+        } else if context::has_card_words(bytes, c.span.start, kw) {
             (Confidence::High, "card words before it")
-        } else if context::has_expiry_after(bytes, c.span.end, &self.rules.keywords) {
-            (Confidence::High, "expiry date after it")
         } else {
             (Confidence::Medium, "Luhn and brand table pass, no context")
         };

@@ -1,0 +1,257 @@
+//! Which files are read: ignore rules, globs, hidden files, binary files, special files,
+//! symlinks, size limits, stdin, compressed and UTF-16 files — and the exit codes that follow.
+
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn cards_tree() -> (Tree, Vec<String>) {
+    let t = Tree::new();
+    let pans: Vec<String> = (0..6).map(|i| card("4", 16, 500 + i)).collect();
+    t.write("app/a.log", format!("card {}\n", pans[0]));
+    t.write("app/ignored.log", format!("card {}\n", pans[1]));
+    t.write(".gitignore", "ignored.log\n");
+    t.write(".hidden/h.log", format!("card {}\n", pans[2]));
+    t.write("data/b.csv", format!("id,card\n1,{}\n", pans[3]));
+    t.write("data/c.txt", format!("card {}\n", pans[4]));
+    t.write("clean.txt", "nothing to see here 12345\n");
+    (t, pans)
+}
+
+#[test]
+fn gitignore_and_hidden_are_honoured_like_ripgrep() {
+    let (t, p) = cards_tree();
+    let r = t.run(&["scan", "-q"]);
+    r.code(1)
+        .finds(&p[0], 1)
+        .finds(&p[1], 0)
+        .finds(&p[2], 0)
+        .finds(&p[3], 1)
+        .finds(&p[4], 1);
+    let r = t.run(&["scan", "-q", "--no-ignore"]);
+    r.code(1).finds(&p[1], 1).finds(&p[2], 0);
+    let r = t.run(&["scan", "-q", "--hidden"]);
+    r.code(1).finds(&p[2], 1).finds(&p[1], 0);
+    // An explicitly named file is read even if ignored.
+    t.run(&["scan", "-q", "app/ignored.log"])
+        .code(1)
+        .finds(&p[1], 1);
+}
+
+#[test]
+fn globs_include_and_exclude() {
+    let (t, p) = cards_tree();
+    let r = t.run(&["scan", "-q", "-g", "*.csv"]);
+    r.code(1).finds(&p[3], 1).finds(&p[0], 0).finds(&p[4], 0);
+    let r = t.run(&["scan", "-q", "-g", "!*.csv", "-g", "!data/c.txt"]);
+    r.code(1).finds(&p[3], 0).finds(&p[4], 0).finds(&p[0], 1);
+    t.run(&["scan", "-q", "-g", "*.nothing"]).code(0);
+}
+
+#[test]
+fn clean_tree_exits_zero_and_says_so() {
+    let t = Tree::new();
+    t.write("a.log", "2024-03-11 INFO nothing 1720838051698 here\n");
+    let r = t.run(&["scan"]);
+    r.code(0);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("scanned 1 file"), "{}", r.stderr);
+    assert!(r.stderr.contains("findings: 0"), "{}", r.stderr);
+}
+
+#[test]
+fn missing_path_is_an_error_that_wins_over_findings() {
+    let (t, p) = cards_tree();
+    let r = t.run(&["scan", "-q", "app", "does-not-exist"]);
+    r.code(2).finds(&p[0], 1);
+    assert!(r.stderr.contains("does-not-exist"), "{}", r.stderr);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn unreadable_file_is_reported_and_the_scan_goes_on() {
+    // /proc/self/mem is a regular file that fails to read at offset 0 even for root,
+    // which chmod 000 would not achieve in a root CI.
+    let (t, p) = cards_tree();
+    let r = t.run(&["scan", "-q", "app/a.log", "/proc/self/mem", "data"]);
+    r.code(2).finds(&p[0], 1).finds(&p[3], 1);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("/proc/self/mem"))
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    assert!(line.starts_with("pansweep: /proc/self/mem: "), "{line}");
+}
+
+#[cfg(unix)]
+#[test]
+fn permission_denied_when_not_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tree::new();
+    let f = t.write("secret.log", "card 4111111111111111\n");
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let readable = std::fs::File::open(&f).is_ok(); // root reads anything
+    let r = t.run(&["scan", "-q", "secret.log"]);
+    if readable {
+        r.code(0); // a test card: reported, but it does not fail the run
+    } else {
+        r.code(2);
+        assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_is_skipped_and_never_blocks() {
+    let (t, p) = cards_tree();
+    let fifo = t.join("app/pipe");
+    let st = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let start = Instant::now();
+    let r = t.run(&["scan", "app"]);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    r.code(1).finds(&p[0], 1);
+    assert!(r.stderr.contains("1 special file"), "{}", r.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop_with_follow_is_reported_not_followed() {
+    let (t, p) = cards_tree();
+    std::os::unix::fs::symlink("..", t.join("app/loop")).unwrap();
+    let start = Instant::now();
+    let r = t.run(&["scan", "--follow", "app"]);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    r.code(1).finds(&p[0], 1);
+    assert!(r.stderr.contains("symlink loop"), "{}", r.stderr);
+    // Without --follow the link is skipped and counted.
+    let r = t.run(&["scan", "app"]);
+    r.code(1).finds(&p[0], 1);
+    assert!(r.stderr.contains("symlink (not followed)"), "{}", r.stderr);
+}
+
+#[test]
+fn binary_files_are_skipped_unless_asked() {
+    let t = Tree::new();
+    let pan = card("52", 16, 600);
+    let mut bytes = vec![0u8, 1, 2, 3, 0, 0];
+    bytes.extend_from_slice(format!("\0card {pan}\0").as_bytes());
+    t.write("core.bin", &bytes);
+    let r = t.run(&["scan", "."]);
+    r.code(0).finds(&pan, 0);
+    assert!(r.stderr.contains("1 binary"), "{}", r.stderr);
+    t.run(&["scan", "-q", "--binary", "."])
+        .code(1)
+        .finds(&pan, 1);
+}
+
+#[test]
+fn max_filesize_skips_and_counts() {
+    let t = Tree::new();
+    let pan = card("52", 16, 601);
+    t.write("big.log", format!("{}\ncard {pan}\n", "x".repeat(5000)));
+    let r = t.run(&["scan", "--max-filesize", "4K", "."]);
+    r.code(0).finds(&pan, 0);
+    assert!(
+        r.stderr.contains("larger than --max-filesize"),
+        "{}",
+        r.stderr
+    );
+    t.run(&["scan", "-q", "--max-filesize", "1M", "."])
+        .code(1)
+        .finds(&pan, 1);
+    t.run(&["scan", "--max-filesize", "lots", "."]).code(2);
+}
+
+#[test]
+fn stdin_is_scanned_with_dash() {
+    let t = Tree::new();
+    let pan = card("37", 15, 602);
+    let r = t.run_stdin(
+        &["scan", "-q", "--format", "jsonl", "-"],
+        format!("a\ncard {pan}\n").as_bytes(),
+    );
+    r.code(1);
+    let v = r.jsonl();
+    assert_eq!(v[0]["path"], "<stdin>");
+    assert_eq!(v[0]["line"], 2);
+}
+
+#[test]
+fn gzip_files_are_decompressed_with_lines_of_the_text() {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let t = Tree::new();
+    let pan = card("6011", 16, 603);
+    let mut gz = Vec::new();
+    for part in [
+        "line 1\nline 2\n".to_string(),
+        format!("line 3 card {pan}\n"),
+    ] {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(part.as_bytes()).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    t.write("app.log.2.gz", &gz);
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    r.code(1);
+    let v = r.jsonl();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["line"], 3);
+    assert_eq!(v[0]["path"], "./app.log.2.gz");
+    t.run(&["scan", "-q", "--no-decompress", "--binary", "."])
+        .code(0)
+        .finds(&pan, 0);
+    // A truncated gzip: what was read is reported, and the error makes the exit code 2.
+    let cut = &gz[..gz.len() - 12];
+    t.write("app.log.2.gz", cut);
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    r.code(2);
+    assert!(r.stderr.contains("app.log.2.gz"), "{}", r.stderr);
+}
+
+#[test]
+fn utf16_files_are_decoded_and_located_in_file_bytes() {
+    let t = Tree::new();
+    let pan = card("52", 16, 604);
+    let text = format!("first line\r\nカード番号: {pan}\r\n");
+    let mut bytes = vec![0xff, 0xfe];
+    for u in text.encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    t.write("win.log", &bytes);
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    r.code(1);
+    let v = r.jsonl();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["line"], 2);
+    let units_before = text[..text.find(&pan).unwrap()].encode_utf16().count() as u64;
+    assert_eq!(v[0]["offset"], 2 + 2 * units_before);
+    assert_eq!(v[0]["length"], 32);
+    assert_eq!(v[0]["confidence"], "high");
+}
+
+#[test]
+fn threads_flag_gives_the_same_findings() {
+    let (t, _) = cards_tree();
+    let mut a: Vec<String> = t
+        .run(&["scan", "-q", "-j", "1"])
+        .code(1)
+        .stdout
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut b: Vec<String> = t
+        .run(&["scan", "-q", "-j", "4"])
+        .code(1)
+        .stdout
+        .lines()
+        .map(String::from)
+        .collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
