@@ -12,7 +12,7 @@ use super::{Counts, seconds};
 pub struct Summary {
     /// Files searched.
     pub files_scanned: u64,
-    /// Bytes read from those files (as stored).
+    /// Bytes of text searched (decompressed for compressed files).
     pub bytes_scanned: u64,
     /// Paths not searched, by reason.
     pub skipped: BTreeMap<&'static str, u64>,
