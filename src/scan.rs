@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::detect::Detector;
+use crate::detect::{Detector, Document};
 use crate::exit::ExitCode;
 use crate::finding::{Finding, Span};
 use crate::messages;
@@ -204,8 +204,17 @@ impl Shared<'_> {
         }
         let mut result = FileResult::default();
         let mut lines = LineTracker::default();
+        let mut doc: Option<Document> = None;
         let outcome = source.for_each_chunk(self.cfg.chunk_size, |chunk| {
-            self.scan_chunk(chunk, &display, &mut lines, &mut result);
+            let doc = doc.get_or_insert_with(|| {
+                let first = chunk
+                    .bytes
+                    .split(|&b| b == b'\n')
+                    .next()
+                    .unwrap_or_default();
+                self.detector.document(first)
+            });
+            self.scan_chunk(chunk, doc, &display, &mut lines, &mut result);
             Ok(())
         });
         match outcome {
@@ -225,15 +234,16 @@ impl Shared<'_> {
     fn scan_chunk(
         &self,
         chunk: &Chunk<'_>,
+        doc: &Document,
         path: &str,
         lines: &mut LineTracker,
         result: &mut FileResult,
     ) {
         let in_commit = |s: &Span| chunk.commit.contains(&s.start);
         let (findings, verdicts) = if self.cfg.explain {
-            self.detector.explain(chunk.bytes)
+            self.detector.explain(chunk.bytes, doc)
         } else {
-            (self.detector.find(chunk.bytes), Vec::new())
+            (self.detector.find_in(chunk.bytes, doc), Vec::new())
         };
         // Findings and verdicts in offset order, so the line tracker only moves forward.
         let mut fi = findings

@@ -330,3 +330,29 @@ fn explain_says_why_for_each_candidate() {
     );
     assert!(!r.stdout.contains(&good) && !r.stdout.contains(&bad));
 }
+
+#[test]
+fn security_codes_in_csv_columns_and_sql_inserts() {
+    let visa = card("4", 16, 95);
+    let amex = card("34", 15, 96);
+    let csv = format!(
+        "order,card_number,exp,cvv,amount\r\nA-1,{visa},05/25,823,1.00\r\nA-2,{amex},06/26,4411,2.00\r\n"
+    );
+    let (v, _) = scan_text(&csv, &[]);
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0]["cvv"]["line"], 2);
+    assert_eq!(v[0]["cvv"]["column"], 28);
+    assert_eq!(v[1]["cvv"]["length"], 4);
+    let sql = format!(
+        "INSERT INTO `pm` (`id`,`card_number`,`card_exp`,`card_cvv`,`holder`) VALUES (1,'{visa}','02/26','901','Doe, J');\n"
+    );
+    let (v, _) = scan_text(&sql, &[]);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["cvv"]["length"], 3);
+    // Without a code column there is nothing to attach.
+    let (v, _) = scan_text(
+        &format!("order,card_number,exp,amount\nA-1,{visa},05/25,823\n"),
+        &[],
+    );
+    assert!(v[0]["cvv"].is_null());
+}

@@ -11,6 +11,7 @@ pub mod context;
 pub mod cvv;
 pub mod lookalike;
 pub mod luhn;
+pub mod table;
 pub mod track;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::rules::Rules;
 
 use candidates::{Candidate, for_each_candidate};
 use cvv::{CodeMatch, CvvMatcher};
+use table::TableHeader;
 
 /// How far (in bytes) a security code may be from the card number it belongs to. Codes are
 /// attached only on the number's own line or the line just before or after it.
@@ -51,6 +53,13 @@ pub struct Detector {
     rules: Rules,
     cvv: CvvMatcher,
     key: Key,
+}
+
+/// What is known about the whole document a buffer belongs to.
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    /// The header of a delimited file, when it has a security-code column.
+    pub table: Option<TableHeader>,
 }
 
 /// A confirmed PAN before security codes are attached.
@@ -82,17 +91,35 @@ impl Detector {
 
     /// Every finding in `bytes`, ordered by start offset.
     pub fn find(&self, bytes: &[u8]) -> Vec<Finding> {
-        self.run(bytes, None)
+        self.run(bytes, &Document::default(), None)
+    }
+
+    /// Every finding in `bytes`, a part of a document described by `doc`.
+    pub fn find_in(&self, bytes: &[u8], doc: &Document) -> Vec<Finding> {
+        self.run(bytes, doc, None)
     }
 
     /// Every finding, plus a verdict for every number token of 12 or more digits.
-    pub fn explain(&self, bytes: &[u8]) -> (Vec<Finding>, Vec<Verdict>) {
+    pub fn explain(&self, bytes: &[u8], doc: &Document) -> (Vec<Finding>, Vec<Verdict>) {
         let mut verdicts = Vec::new();
-        let findings = self.run(bytes, Some(&mut verdicts));
+        let findings = self.run(bytes, doc, Some(&mut verdicts));
         (findings, verdicts)
     }
 
-    fn run(&self, bytes: &[u8], mut trace: Option<&mut Vec<Verdict>>) -> Vec<Finding> {
+    /// What a document's first line says about the rest of it (a CSV header with a
+    /// security-code column).
+    pub fn document(&self, first_line: &[u8]) -> Document {
+        Document {
+            table: table::csv_header(first_line, &self.rules.keywords),
+        }
+    }
+
+    fn run(
+        &self,
+        bytes: &[u8],
+        doc: &Document,
+        mut trace: Option<&mut Vec<Verdict>>,
+    ) -> Vec<Finding> {
         let mut pans: Vec<PanHit> = Vec::new();
         for_each_candidate(bytes, |c| {
             if c.ndigits < 12 {
@@ -115,6 +142,7 @@ impl Detector {
             }
         });
         let lone = self.attach_codes(bytes, &mut pans);
+        self.attach_table_codes(bytes, doc, &mut pans);
         let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(bytes, p)).collect();
         for code in lone {
             let digits = &bytes[code.code.start..code.code.end];
@@ -255,6 +283,26 @@ impl Detector {
         }
         lone.sort_by_key(|c| c.code.start);
         lone
+    }
+
+    /// Attaches security codes found by position: the CSV code column, or the SQL column
+    /// list of an `INSERT`.
+    fn attach_table_codes(&self, bytes: &[u8], doc: &Document, pans: &mut [PanHit]) {
+        for p in pans.iter_mut().filter(|p| p.cvv.is_none()) {
+            let code = match &doc.table {
+                Some(h) => table::csv_code(bytes, p.span, h),
+                None => None,
+            }
+            .or_else(|| table::sql_code(bytes, p.span, &self.rules.keywords));
+            let want = if &*p.brand == "amex" { 4 } else { 3 };
+            if let Some(c) = code.filter(|c| c.len() == want) {
+                p.cvv = Some(CodeMatch {
+                    keyword: c,
+                    code: c,
+                    strong: true,
+                });
+            }
+        }
     }
 
     fn finish(&self, _bytes: &[u8], p: PanHit) -> Finding {
