@@ -127,6 +127,10 @@ pub struct OutputArgs {
     /// Don't print the summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// When to show a progress line on stderr for scans longer than a moment.
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub progress: When,
 }
 
 /// Output formats.

@@ -60,6 +60,11 @@ pub fn scan_config(a: &ScanArgs) -> ScanConfig {
         explain: a.detect.explain,
         style: Style::new(colour(a.output.color)),
         summary: !a.output.quiet,
+        progress: match a.output.progress {
+            When::Always => true,
+            When::Never => false,
+            When::Auto => !a.output.quiet && std::io::stderr().is_terminal(),
+        },
         chunk_size: CHUNK_SIZE,
     }
 }

@@ -148,12 +148,19 @@ impl Source {
             let mut eof = false;
             while buf.len() < target {
                 let r = match utf16.as_mut() {
+                    // read_to_end fills spare capacity without zeroing it first (a resize
+                    // would memset a whole buffer for every small file).
                     None => {
                         let old = buf.len();
-                        buf.resize(target, 0);
-                        let r = reader.read(&mut buf[old..]);
-                        buf.truncate(old + *r.as_ref().unwrap_or(&0));
-                        r
+                        let want = (target - old) as u64;
+                        match Read::take(&mut reader, want).read_to_end(&mut buf) {
+                            Ok(_) if buf.len() == old => Ok(0),
+                            Ok(_) => Ok(buf.len() - old),
+                            Err(e) => {
+                                total += (buf.len() - old) as u64;
+                                Err(e)
+                            }
+                        }
                     }
                     Some(dec) => {
                         let want = raw.len().min((target - buf.len()).max(4));

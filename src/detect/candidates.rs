@@ -97,26 +97,35 @@ fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + i)
 }
 
-/// Calls `f` with every maximal number token in `bytes`, left to right.
-pub fn for_each_candidate(bytes: &[u8], mut f: impl FnMut(Candidate)) {
+/// Fewest digits a token needs to be handed on (`--explain` shows 12-digit tokens).
+pub const MIN_DIGITS: usize = 12;
+
+/// Calls `f` with every maximal number token of at least [`MIN_DIGITS`] digits in `bytes`,
+/// left to right.
+pub fn for_each_candidate(bytes: &[u8], f: impl FnMut(Candidate)) {
+    for_each_token(bytes, f, |_| {});
+}
+
+/// One pass over `bytes`: `on_number` gets every token of at least [`MIN_DIGITS`] digits,
+/// `on_short` every lone run of 3 or 4 digits (a possible security code), left to right.
+pub fn for_each_token(
+    bytes: &[u8],
+    mut on_number: impl FnMut(Candidate),
+    mut on_short: impl FnMut(Span),
+) {
     let n = bytes.len();
     let mut pos = 0;
     while let Some(start) = next_digit(bytes, pos) {
-        let mut c = Candidate {
-            span: Span::new(start, start),
-            digits: [0; MAX_DIGITS],
-            ndigits: 0,
-            groups: [0; MAX_GROUPS],
-            ngroups: 0,
-            sep: None,
-        };
+        // First measure the token without copying anything: most tokens in logs are short
+        // (dates, times, counters) and are dropped here.
         let first = digit_run(bytes, start);
-        push_group(&mut c, &bytes[start..start + first]);
         let mut end = start + first;
+        let mut ndigits = first;
+        let mut sep = None;
         if first <= MAX_GROUP {
             while end + 1 < n {
                 let s = bytes[end];
-                if !(s == b' ' || s == b'-') || c.sep.is_some_and(|x| x != s) {
+                if !(s == b' ' || s == b'-') || sep.is_some_and(|x| x != s) {
                     break;
                 }
                 let g = digit_run(bytes, end + 1);
@@ -124,15 +133,43 @@ pub fn for_each_candidate(bytes: &[u8], mut f: impl FnMut(Candidate)) {
                 if g == 0 || g > MAX_GROUP {
                     break;
                 }
-                c.sep = Some(s);
-                push_group(&mut c, &bytes[end + 1..end + 1 + g]);
+                sep = Some(s);
+                ndigits += g;
                 end += 1 + g;
             }
         }
-        c.span.end = end;
         pos = end;
-        f(c);
+        if ndigits < MIN_DIGITS {
+            if sep.is_none() && (3..=4).contains(&first) {
+                on_short(Span::new(start, end));
+            } else if (3..=4).contains(&(ndigits - first))
+                && end - (start + first + 1) == ndigits - first
+                && glued_to_word(bytes, start)
+            {
+                // `CVC2 026`: the keyword's digit chained with the code; the code is the
+                // second and last group.
+                on_short(Span::new(start + first + 1, end));
+            }
+            continue;
+        }
+        let mut c = Candidate {
+            span: Span::new(start, end),
+            digits: [0; MAX_DIGITS],
+            ndigits: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            sep,
+        };
+        for group in bytes[start..end].split(|b| !b.is_ascii_digit()) {
+            push_group(&mut c, group);
+        }
+        on_number(c);
     }
+}
+
+/// Returns true if and only if the digit at `start` continues a word (`CVC2`, `T2`).
+fn glued_to_word(bytes: &[u8], start: usize) -> bool {
+    start > 0 && (bytes[start - 1].is_ascii_alphabetic() || bytes[start - 1] == b'_')
 }
 
 fn push_group(c: &mut Candidate, group: &[u8]) {
@@ -168,23 +205,33 @@ mod tests {
         let t = tokens("a 1234 5678 9012 3456 b 12-34 x 123456789012345678901 y");
         assert_eq!(t[0].0, "1234 5678 9012 3456");
         assert_eq!(t[0].1, Some(vec![4, 4, 4, 4]));
-        assert_eq!(t[1].0, "12-34");
-        assert_eq!(t[2].0, "123456789012345678901");
+        assert_eq!(
+            t[1].0, "123456789012345678901",
+            "short tokens are not handed on"
+        );
     }
 
     #[test]
     fn separators_do_not_mix_and_long_runs_stand_alone() {
-        let t = tokens("4111-1111 1111 1234 4111111111111111 12");
-        assert_eq!(t[0].0, "4111-1111");
-        assert_eq!(t[1].0, "1111 1234");
+        let t = tokens("4111-1111-1111 1111 1234 4321 4111111111111111 12");
+        assert_eq!(t[0].0, "4111-1111-1111");
+        assert_eq!(t[1].0, "1111 1234 4321");
         assert_eq!(t[2].0, "4111111111111111");
-        assert_eq!(t[3].0, "12");
+        assert_eq!(t.len(), 3);
     }
 
     #[test]
     fn double_separators_split_tokens() {
-        let t = tokens("4111  1111");
-        assert_eq!(t.len(), 2);
+        let t = tokens("411111  111111 4111111111111111");
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn short_runs_are_offered_as_codes() {
+        let mut shorts = Vec::new();
+        let s = "cvv=123 CVC2 026 t 12 345 1234567 x2 1 23";
+        for_each_token(s.as_bytes(), |_| {}, |sp| shorts.push(&s[sp.start..sp.end]));
+        assert_eq!(shorts, ["123", "026"]);
     }
 
     #[test]

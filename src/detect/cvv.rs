@@ -4,8 +4,6 @@
 //! standing alone. Whether it belongs to a card number is decided in [`super`]; here we only
 //! find where codes are.
 
-use regex::bytes::Regex;
-
 use crate::finding::Span;
 use crate::rules::Keywords;
 
@@ -21,84 +19,146 @@ pub struct CodeMatch {
     pub strong: bool,
 }
 
-/// Compiled security-code patterns.
+/// Security-code keywords, indexed for matching backwards from a code.
+///
+/// Codes are found from the digits, not the words: every lone run of 3–4 digits is a
+/// candidate (the candidate pass visits them anyway), and a keyword must end just before its
+/// gap. Searching for the keywords themselves — a case-insensitive regex, then an
+/// Aho–Corasick automaton — cost a step per byte of input, because `c` and `s` start
+/// ordinary words too and defeat every literal prefilter.
 #[derive(Clone, Debug)]
 pub struct CvvMatcher {
-    re: Regex,
-    strong: Vec<String>,
+    /// Lower-case keyword variants, each with whether it is strong, grouped by last byte.
+    by_last: Vec<Vec<(Vec<u8>, bool)>>,
+}
+
+/// Gap units allowed between keyword and code (ASCII punctuation is handled separately).
+const GAP_UNITS: [&[u8]; 4] = [
+    "：".as_bytes(),
+    "は".as_bytes(),
+    "\u{3000}".as_bytes(),
+    b"&quot;",
+];
+/// Words allowed once between keyword and code (`CVV number: 123`, `security code is 123`).
+const FILLERS: [&[u8]; 7] = [b"number", b"num", b"no.", b"no", b"value", b"is", b"was"];
+/// Most gap units before and after a filler word.
+const MAX_GAP: usize = 8;
+
+fn is_gap_byte(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'\t' | b'"' | b'\'' | b'`' | b':' | b'=' | b'>' | b'[' | b'(' | b'#'
+    )
 }
 
 impl CvvMatcher {
     /// Builds the matcher from the keyword rules.
     pub fn new(kw: &Keywords) -> Result<CvvMatcher, regex::Error> {
-        let mut words: Vec<(String, bool)> = Vec::new();
-        for w in kw.cvv_strong.en.iter().chain(&kw.cvv_strong.ja) {
-            words.push((w.to_lowercase(), true));
+        let mut by_last: Vec<Vec<(Vec<u8>, bool)>> = vec![Vec::new(); 256];
+        let sets = [(&kw.cvv_strong, true), (&kw.cvv_weak, false)];
+        for (words, is_strong) in sets {
+            for w in words.en.iter().chain(&words.ja) {
+                // `security code` is also written security_code, security-code, securitycode.
+                for joiner in [" ", "_", "-", ""] {
+                    let p = w.to_lowercase().replace(' ', joiner).into_bytes();
+                    let Some(&last) = p.last() else { continue };
+                    let slot = &mut by_last[last as usize];
+                    if !slot.iter().any(|(q, _)| *q == p) {
+                        slot.push((p, is_strong));
+                    }
+                }
+            }
         }
-        for w in kw.cvv_weak.en.iter().chain(&kw.cvv_weak.ja) {
-            words.push((w.to_lowercase(), false));
+        // Longest first, so `cvv2` wins over a shorter keyword that also ends there.
+        for slot in &mut by_last {
+            slot.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
         }
-        // Longest first, so `cvv2` wins over `cvv`.
-        words.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
-        let alts: Vec<String> = words
-            .iter()
-            .map(|(w, _)| regex::escape(w).replace(' ', r"[ _\-]?"))
-            .collect();
-        let pattern = format!(
-            r#"(?i)(?P<kw>{})(?P<gap>(?:[ \t"'`:=>\[\(#]|：|は|\x{{3000}}|&quot;){{0,8}}(?:(?:number|num|no\.?|value|is|was)(?:[ \t"'`:=>]|：){{0,4}})?)(?P<code>[0-9]{{3,4}})"#,
-            alts.join("|")
-        );
-        Ok(CvvMatcher {
-            re: Regex::new(&pattern)?,
-            strong: words.into_iter().filter(|w| w.1).map(|w| w.0).collect(),
-        })
+        Ok(CvvMatcher { by_last })
     }
 
     /// Every security code in `bytes`, left to right.
     pub fn find_all(&self, bytes: &[u8]) -> Vec<CodeMatch> {
         let mut out = Vec::new();
-        for caps in self.re.captures_iter(bytes) {
-            let (Some(kw), Some(gap), Some(code)) =
-                (caps.name("kw"), caps.name("gap"), caps.name("code"))
-            else {
+        super::candidates::for_each_token(
+            bytes,
+            |_| {},
+            |code| out.extend(self.code_at(bytes, code)),
+        );
+        out
+    }
+
+    /// If the lone 3–4 digit run at `code` is announced by a keyword, the match.
+    pub fn code_at(&self, bytes: &[u8], code: Span) -> Option<CodeMatch> {
+        // The code stands alone: `cvv=123abc` or `cvv=123.5` is something else.
+        match bytes.get(code.end) {
+            Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => return None,
+            Some(b'.') if bytes.get(code.end + 1).is_some_and(u8::is_ascii_digit) => return None,
+            _ => {}
+        }
+        let after_gap = self.skip_gap_back(bytes, code.start);
+        if let Some(m) = self.keyword_ending_at(bytes, after_gap, code) {
+            return Some(m);
+        }
+        // A filler word between gaps: `CVV number: 123`.
+        for f in FILLERS {
+            if after_gap >= f.len() && bytes[after_gap - f.len()..after_gap].eq_ignore_ascii_case(f)
+            {
+                let word_start = after_gap - f.len();
+                if word_start > 0 && bytes[word_start - 1].is_ascii_alphabetic() {
+                    continue;
+                }
+                let before = self.skip_gap_back(bytes, word_start);
+                if before < word_start
+                    && let Some(m) = self.keyword_ending_at(bytes, before, code)
+                {
+                    return Some(m);
+                }
+            }
+        }
+        None
+    }
+
+    /// Steps back over at most [`MAX_GAP`] gap units ending at `end`.
+    fn skip_gap_back(&self, bytes: &[u8], end: usize) -> usize {
+        let mut i = end;
+        for _ in 0..MAX_GAP {
+            let Some(&b) = bytes[..i].last() else { break };
+            if is_gap_byte(b) {
+                i -= 1;
+            } else if (b < 0x80 && b != b';') || i < 3 {
+                break;
+            } else if let Some(u) = GAP_UNITS.iter().find(|u| bytes[..i].ends_with(u)) {
+                i -= u.len();
+            } else {
+                break;
+            }
+        }
+        i
+    }
+
+    /// A keyword ending exactly at `end`, standing alone, announcing `code`.
+    fn keyword_ending_at(&self, bytes: &[u8], end: usize, code: Span) -> Option<CodeMatch> {
+        let last = bytes[..end].last()?.to_ascii_lowercase();
+        for (p, strong) in &self.by_last[last as usize] {
+            if end < p.len() || !bytes[end - p.len()..end].eq_ignore_ascii_case(p) {
                 continue;
-            };
-            let ascii_kw = kw.as_bytes().is_ascii();
-            if ascii_kw && !keyword_stands_alone(bytes, kw.start(), kw.end()) {
+            }
+            let start = end - p.len();
+            let ascii = p.is_ascii();
+            if ascii && !keyword_stands_alone(bytes, start, end) {
                 continue;
             }
             // `cvv123` is not announced; Japanese keywords may touch the digits.
-            if ascii_kw && gap.is_empty() {
+            if ascii && end == code.start {
                 continue;
             }
-            // The code stands alone: `cvv=12345` or `cvc=123abc` is something else.
-            if bytes
-                .get(code.end())
-                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-            {
-                continue;
-            }
-            if bytes.get(code.end()) == Some(&b'.')
-                && bytes.get(code.end() + 1).is_some_and(u8::is_ascii_digit)
-            {
-                continue;
-            }
-            let text = String::from_utf8_lossy(kw.as_bytes()).to_lowercase();
-            let norm: String = text
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '_' | '-'))
-                .collect();
-            let strong = self
-                .strong
-                .iter()
-                .any(|w| w.chars().filter(|c| *c != ' ').collect::<String>() == norm);
-            out.push(CodeMatch {
-                keyword: Span::new(kw.start(), kw.end()),
-                code: Span::new(code.start(), code.end()),
-                strong,
+            return Some(CodeMatch {
+                keyword: Span::new(start, end),
+                code,
+                strong: *strong,
             });
         }
-        out
+        None
     }
 }
 

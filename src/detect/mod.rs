@@ -22,7 +22,7 @@ use crate::fingerprint::Key;
 use crate::mask;
 use crate::rules::Rules;
 
-use candidates::{Candidate, for_each_candidate};
+use candidates::{Candidate, for_each_token};
 use cvv::{CodeMatch, CvvMatcher};
 use table::TableHeader;
 
@@ -121,10 +121,9 @@ impl Detector {
         mut trace: Option<&mut Vec<Verdict>>,
     ) -> Vec<Finding> {
         let mut pans: Vec<PanHit> = Vec::new();
-        for_each_candidate(bytes, |c| {
-            if c.ndigits < 12 {
-                return;
-            }
+        let mut codes: Vec<CodeMatch> = Vec::new();
+        let on_short = |span| codes.extend(self.cvv.code_at(bytes, span));
+        let on_number = |c: Candidate| {
             let outcome = self.judge(bytes, &c);
             if let Some(t) = trace.as_deref_mut() {
                 t.push(Verdict {
@@ -140,8 +139,9 @@ impl Detector {
             if let Ok(hit) = outcome {
                 pans.push(hit);
             }
-        });
-        let lone = self.attach_codes(bytes, &mut pans);
+        };
+        for_each_token(bytes, on_number, on_short);
+        let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(bytes, doc, &mut pans);
         let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(bytes, p)).collect();
         for code in lone {
@@ -237,9 +237,14 @@ impl Detector {
 
     /// Attaches each security code to the best card number in its window; returns the codes
     /// that stand alone.
-    fn attach_codes(&self, bytes: &[u8], pans: &mut [PanHit]) -> Vec<CodeMatch> {
+    fn attach_codes(
+        &self,
+        bytes: &[u8],
+        codes: Vec<CodeMatch>,
+        pans: &mut [PanHit],
+    ) -> Vec<CodeMatch> {
         let mut lone = Vec::new();
-        for code in self.cvv.find_all(bytes) {
+        for code in codes {
             // Skip codes inside a PAN or track (`=2512101…` has no keyword, but be safe).
             if pans
                 .iter()

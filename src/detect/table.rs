@@ -163,9 +163,15 @@ fn tuple_end(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
     None
 }
 
+/// Longest stretch of a line looked at on each side of a PAN: table rows are short, and a
+/// megabyte-long line must not be searched once per PAN on it.
+const ROW_WINDOW: usize = 4096;
+
 fn line_bounds(bytes: &[u8], span: Span) -> (usize, usize) {
-    let ls = memchr::memrchr(b'\n', &bytes[..span.start]).map_or(0, |i| i + 1);
-    let le = memchr::memchr(b'\n', &bytes[span.end..]).map_or(bytes.len(), |i| span.end + i);
+    let lo = span.start.saturating_sub(ROW_WINDOW);
+    let hi = (span.end + ROW_WINDOW).min(bytes.len());
+    let ls = memchr::memrchr(b'\n', &bytes[lo..span.start]).map_or(lo, |i| lo + i + 1);
+    let le = memchr::memchr(b'\n', &bytes[span.end..hi]).map_or(hi, |i| span.end + i);
     (ls, le)
 }
 
