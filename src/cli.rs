@@ -26,6 +26,96 @@ pub enum Command {
     /// Scan files and directories for card data and report it (masked).
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
+    /// Mask card data in place (same length, nothing else touched), or in a stream with `-`.
+    #[command(after_help = REDACT_EXIT_CODES)]
+    Redact(RedactArgs),
+}
+
+/// Exit codes of `redact`, shown under its `--help`.
+pub const REDACT_EXIT_CODES: &str = "\
+Exit codes:
+  0  everything found was masked (with --dry-run: nothing to mask)
+  1  --dry-run found card data that would be masked
+  2  an error: a file that could not be read or written (wins over 1)";
+
+/// `pansweep redact`.
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// Files or directories to mask in place; `-` filters standard input to standard output.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Which files are read.
+    #[command(flatten)]
+    pub walk: WalkArgs,
+
+    /// How card data is masked.
+    #[command(flatten)]
+    pub mask: MaskArgs,
+
+    /// How results are shown.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What `redact` masks and how.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Masking")]
+pub struct MaskArgs {
+    /// What stays readable of a card number.
+    #[arg(long, value_enum, default_value_t = MaskArg::Pci)]
+    pub mask: MaskArg,
+
+    /// The character written over masked characters (one printable ASCII character, not a
+    /// digit).
+    #[arg(long, default_value = "*", value_parser = parse_mask_char, value_name = "C")]
+    pub mask_char: u8,
+
+    /// Mask findings at or above this confidence.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
+    pub min_confidence: ConfidenceArg,
+
+    /// Leave public test card numbers (4111111111111111, …) as they are.
+    #[arg(long)]
+    pub keep_test_cards: bool,
+
+    /// Report what would be masked; write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+
+    /// Show each changed line before and after, card data masked on both sides.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Write the report of what was masked to FILE instead of standard output (for `redact -`,
+    /// whose standard output is the data).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Extra brand rules (same format as rules/brands.json); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+}
+
+/// Mask styles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MaskArg {
+    /// Keep the first six and last four digits, the most PCI DSS allows to be shown.
+    Pci,
+    /// Keep the last four digits only.
+    Last4,
+    /// Mask every digit.
+    Full,
+}
+
+/// Parses `--mask-char`.
+pub fn parse_mask_char(s: &str) -> Result<u8, String> {
+    match s.as_bytes() {
+        [c] if c.is_ascii_graphic() && !c.is_ascii_digit() => Ok(*c),
+        _ => Err(format!(
+            "{s:?}: one printable ASCII character that is not a digit"
+        )),
+    }
 }
 
 /// `pansweep scan`.
@@ -192,6 +282,14 @@ mod tests {
     }
 
     #[test]
+    fn mask_char_is_one_printable_non_digit() {
+        assert_eq!(parse_mask_char("#"), Ok(b'#'));
+        for bad in ["", "ab", "7", " ", "é"] {
+            assert!(parse_mask_char(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_size("10"), Ok(10));
         assert_eq!(parse_size("2K"), Ok(2048));
@@ -203,7 +301,9 @@ mod tests {
     #[test]
     fn glob_is_repeatable_and_defaults_hold() {
         let o = Opts::try_parse_from(["pansweep", "scan", "-g", "*.log", "-g", "!*.gz"]).unwrap();
-        let Command::Scan(a) = o.command;
+        let Command::Scan(a) = o.command else {
+            panic!("not scan")
+        };
         assert_eq!(a.walk.glob, ["*.log", "!*.gz"]);
         assert_eq!(a.paths, [PathBuf::from(".")]);
         assert_eq!(a.detect.fail_on, ConfidenceArg::Medium);

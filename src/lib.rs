@@ -21,9 +21,12 @@ pub mod error;
 pub mod exit;
 pub mod finding;
 pub mod fingerprint;
+pub mod locate;
 pub mod mask;
 pub mod messages;
 pub mod policy;
+pub mod progress;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -31,10 +34,21 @@ pub mod source;
 pub mod walk;
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
 
 use cli::{Command, Format, Opts};
 use exit::ExitCode;
 use report::Reporter;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Returns true if and only if Ctrl-C was pressed during `redact`: work stops at the next safe
+/// point (between edits of a file, before a rename) and the run exits with 130.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
 
 /// Runs a parsed command line and returns the exit code. Errors that stop the whole run
 /// (bad rules, no key) come back as `Err` and mean exit code 2.
@@ -43,20 +57,51 @@ pub fn run(opts: Opts) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => {
             let cfg = config::scan_config(&args);
             let detector = config::detector(&args.detect.rules)?;
-            let reporter: Box<dyn Reporter> = match args.output.format {
-                Format::Text => Box::new(report::text::TextReporter { style: cfg.style }),
-                Format::Jsonl => Box::new(report::json::JsonlReporter),
-                Format::Json => Box::new(report::json::JsonReporter),
+            run_scan(&cfg, &detector, args.output.format, None)
+        }
+        Command::Redact(args) => {
+            let cfg = config::redact_config(&args)?;
+            let detector = config::detector(&args.mask.rules)?;
+            // Ctrl-C must not leave a half-renamed file: take it as a request to stop at the
+            // next safe point. (A second handler cannot be installed; ignore that case.)
+            let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+            let stream = args.paths.iter().any(|p| walk::is_stdin(p));
+            let report: Option<Box<dyn Write + Send>> = match &args.mask.report {
+                Some(path) => Some(Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("creating report {}", path.display()))?,
+                )),
+                None if stream => Some(Box::new(std::io::sink())),
+                None => None,
             };
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout);
-            let (summary, code) = scan::scan(&cfg, &detector, reporter.as_ref(), &mut out);
-            let _ = out.flush();
-            drop(out);
-            if cfg.summary {
-                let _ = std::io::stderr().write_all(summary.to_text().as_bytes());
-            }
-            Ok(code)
+            run_scan(&cfg, &detector, args.output.format, report)
         }
     }
+}
+
+fn run_scan(
+    cfg: &scan::ScanConfig,
+    detector: &detect::Detector,
+    format: Format,
+    report: Option<Box<dyn Write + Send>>,
+) -> anyhow::Result<ExitCode> {
+    let reporter: Box<dyn Reporter> = match format {
+        Format::Text => Box::new(report::text::TextReporter { style: cfg.style }),
+        Format::Jsonl => Box::new(report::json::JsonlReporter),
+        Format::Json => Box::new(report::json::JsonReporter),
+    };
+    let mut out: Box<dyn Write + Send> = match report {
+        Some(w) => Box::new(std::io::BufWriter::new(w)),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            64 << 10,
+            std::io::stdout(),
+        )),
+    };
+    let (summary, code) = scan::scan(cfg, detector, reporter.as_ref(), &mut out);
+    let _ = out.flush();
+    drop(out);
+    if cfg.summary {
+        let _ = std::io::stderr().write_all(summary.to_text().as_bytes());
+    }
+    Ok(code)
 }

@@ -3,7 +3,7 @@
 //! Pure functions over digits and bytes. The display form follows the PCI DSS rule that at
 //! most the first six and last four digits of a PAN may be shown.
 
-use crate::finding::Masked;
+use crate::finding::{Finding, Kind, Masked, Span};
 
 /// The display form of a PAN: first six and last four digits with `*` between, no
 /// separators (`411111******1111`).
@@ -47,6 +47,151 @@ pub fn mask_digits(bytes: &mut [u8], keep_first: usize, keep_last: usize, mask_c
     }
 }
 
+/// How much of a card number `redact` keeps readable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaskStyle {
+    /// First six and last four digits (the most PCI DSS allows to be shown).
+    BinLast4,
+    /// Last four digits only.
+    Last4,
+    /// Every digit.
+    Full,
+}
+
+impl MaskStyle {
+    /// Digits kept at the start and at the end.
+    fn keep(self) -> (usize, usize) {
+        match self {
+            MaskStyle::BinLast4 => (6, 4),
+            MaskStyle::Last4 => (0, 4),
+            MaskStyle::Full => (0, 0),
+        }
+    }
+}
+
+/// How `redact` masks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaskSpec {
+    /// What stays readable of a PAN.
+    pub style: MaskStyle,
+    /// The ASCII character written over each masked character.
+    pub mask_char: u8,
+}
+
+impl Default for MaskSpec {
+    fn default() -> MaskSpec {
+        MaskSpec {
+            style: MaskStyle::BinLast4,
+            mask_char: b'*',
+        }
+    }
+}
+
+/// Masks, in `out`, every byte of `finding` that falls in `window`; `out` holds the bytes of
+/// `window` (a range of `bytes`, the buffer the finding's spans point into).
+///
+/// The PAN keeps the digits `spec.style` allows and its separators; everything after the PAN
+/// in a track is masked except the field separators and sentinels; a security code loses
+/// every digit. Lengths never change.
+pub fn mask_finding(bytes: &[u8], window: Span, out: &mut [u8], finding: &Finding, spec: MaskSpec) {
+    let mut put = |i: usize| {
+        if window.start <= i && i < window.end {
+            out[i - window.start] = spec.mask_char;
+        }
+    };
+    // Indices of the ASCII digits of a span.
+    let digits = |sp: Span| (sp.start..sp.end).filter(|&i| bytes[i].is_ascii_digit());
+    if finding.kind == Kind::Cvv {
+        digits(finding.span).for_each(&mut put);
+        return;
+    }
+    let pan = finding.span;
+    let total = digits(pan).count();
+    let (first, last) = spec.style.keep();
+    for (seen, i) in digits(pan).enumerate() {
+        if seen >= first && seen + last < total {
+            put(i);
+        }
+    }
+    // Track data after the PAN: name, expiry, service code, discretionary data; the
+    // separators and sentinels stay so the layout does.
+    for (i, &b) in bytes
+        .iter()
+        .enumerate()
+        .take(finding.region.end)
+        .skip(pan.end)
+    {
+        let separator_d = i == pan.end && b == b'D';
+        if b.is_ascii_alphanumeric() && !separator_d {
+            put(i);
+        }
+    }
+    if let Some(code) = finding.cvv {
+        digits(code).for_each(&mut put);
+    }
+}
+
+/// A line for people to read, with every finding inside `window` shown as its display form
+/// in brackets (`[411111******1111]`, `[***]`) and any other run of 12+ digits masked, so no
+/// card number can be read from it.
+pub fn display_line(bytes: &[u8], window: Span, findings: &[Finding]) -> String {
+    let mut marks: Vec<(Span, String)> = Vec::new();
+    for f in findings {
+        marks.push((f.span, format!("[{}]", f.masked)));
+        if let Some(c) = f.cvv {
+            marks.push((c, format!("[{}]", "*".repeat(c.len()))));
+        }
+        if f.region.end > f.span.end {
+            let tail = Span::new(f.span.end, f.region.end);
+            marks.push((tail, format!("[{}]", "*".repeat(tail.len()))));
+        }
+    }
+    marks.sort_by_key(|m| m.0.start);
+    let mut out = Vec::with_capacity(window.len());
+    let mut i = window.start;
+    for (span, text) in marks {
+        if span.start < i || span.start < window.start || span.end > window.end {
+            continue;
+        }
+        out.extend_from_slice(&bytes[i..span.start]);
+        out.extend_from_slice(text.as_bytes());
+        i = span.end;
+    }
+    out.extend_from_slice(&bytes[i..window.end]);
+    scrub(&out)
+}
+
+/// Text for people to read: lossy UTF-8, control characters escaped, and every run of 12+
+/// digits replaced by its display form.
+pub fn scrub(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if run >= 12 {
+            out.push_str(display_pan(&bytes[i..i + run]).as_str());
+            i += run;
+        } else if run > 0 {
+            out.extend(bytes[i..i + run].iter().map(|&b| char::from(b)));
+            i += run;
+        } else {
+            let next = bytes[i..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map_or(bytes.len(), |p| i + p);
+            for c in String::from_utf8_lossy(&bytes[i..next]).chars() {
+                if c.is_control() && c != '\t' {
+                    out.extend(c.escape_default());
+                } else {
+                    out.push(c);
+                }
+            }
+            i = next;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +210,93 @@ mod tests {
     fn display_of_short_runs_hides_more() {
         assert_eq!(display_pan(b"123456789012").as_str(), "********9012");
         assert_eq!(display_pan(b"1234567").as_str(), "*******");
+    }
+
+    fn finding(kind: Kind, span: Span, region: Span, cvv: Option<Span>) -> Finding {
+        Finding {
+            kind,
+            span,
+            region,
+            brand: None,
+            masked: display_code(0),
+            confidence: crate::finding::Confidence::High,
+            test_card: false,
+            cvv,
+            fingerprint: crate::finding::Fingerprint([0; 16]),
+            reason: "",
+        }
+    }
+
+    fn masked_with(text: &str, f: &Finding, spec: MaskSpec, window: Span) -> String {
+        let mut out = text.as_bytes()[window.start..window.end].to_vec();
+        mask_finding(text.as_bytes(), window, &mut out, f, spec);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn styles_and_codes() {
+        let t = "card 4111 1111 1111 1111 cvv=123";
+        let f = finding(
+            Kind::Pan,
+            Span::new(5, 24),
+            Span::new(5, 24),
+            Some(Span::new(29, 32)),
+        );
+        let all = Span::new(0, t.len());
+        assert_eq!(
+            masked_with(t, &f, MaskSpec::default(), all),
+            "card 4111 11** **** 1111 cvv=***"
+        );
+        let last4 = MaskSpec {
+            style: MaskStyle::Last4,
+            mask_char: b'#',
+        };
+        assert_eq!(
+            masked_with(t, &f, last4, all),
+            "card #### #### #### 1111 cvv=###"
+        );
+        let full = MaskSpec {
+            style: MaskStyle::Full,
+            mask_char: b'X',
+        };
+        assert_eq!(
+            masked_with(t, &f, full, all),
+            "card XXXX XXXX XXXX XXXX cvv=XXX"
+        );
+        // Only the window is written: a finding straddling it is masked piecewise.
+        assert_eq!(
+            masked_with(t, &f, MaskSpec::default(), Span::new(12, 30)),
+            "** **** 1111 cvv=*"
+        );
+    }
+
+    #[test]
+    fn display_lines_show_no_card_data() {
+        let t = "card 4111111111111111 cvv=123 id 5500000000000004\r";
+        let f = Finding {
+            masked: display_pan(b"4111111111111111"),
+            ..finding(
+                Kind::Pan,
+                Span::new(5, 21),
+                Span::new(5, 21),
+                Some(Span::new(26, 29)),
+            )
+        };
+        let line = display_line(t.as_bytes(), Span::new(0, t.len()), &[f]);
+        assert_eq!(
+            line,
+            "card [411111******1111] cvv=[***] id 550000******0004\\r"
+        );
+    }
+
+    #[test]
+    fn track_keeps_layout() {
+        let t = "%B4111111111111111^DOE/JOHN^2512101000?";
+        let f = finding(Kind::Track1, Span::new(2, 18), Span::new(0, t.len()), None);
+        assert_eq!(
+            masked_with(t, &f, MaskSpec::default(), Span::new(0, t.len())),
+            "%B411111******1111^***/****^**********?"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! The scan loop: walk → source → detect → policy → reporter. The only place threads exist
-//! (the walker's pool runs the per-file work).
+//! The scan loop: walk → source → detect → policy → reporter, and for `redact` → writer. The
+//! only place threads exist (the walker's pool runs the per-file work).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -11,18 +11,39 @@ use std::time::Instant;
 use crate::detect::{Detector, Document};
 use crate::exit::ExitCode;
 use crate::finding::{Finding, Span};
+use crate::locate::{LineTracker, locate};
+use crate::mask::{self, MaskSpec};
 use crate::messages;
 use crate::policy::Policy;
+use crate::progress::Progress;
+use crate::redact::{self, WriteError, Writer};
 use crate::report::text::{Style, explain_line};
-use crate::report::{CvvLocation, ExplainRecord, Record, Reporter, Summary};
+use crate::report::{DiffLine, ExplainRecord, Record, Reporter, Summary};
 use crate::source::{CHUNK_SIZE, Chunk, Source};
 use crate::walk::{self, Flow, Haystack, SkipReason, Visit, WalkOptions};
+
+/// What `redact` does on top of a scan.
+#[derive(Clone, Debug, Default)]
+pub struct RedactConfig {
+    /// How to mask.
+    pub spec: MaskSpec,
+    /// Leave public test card numbers as they are (fixtures in a repository).
+    pub keep_test_cards: bool,
+    /// Report what would be masked; write nothing.
+    pub dry_run: bool,
+    /// Show each changed line before and after (card data masked on both sides).
+    pub diff: bool,
+    /// Follow symlinks for writing.
+    pub follow: bool,
+    /// Canonical paths given on the command line: nothing outside them is written.
+    pub roots: Vec<PathBuf>,
+}
 
 /// Everything a scan needs to know, built once from the command line.
 #[derive(Clone, Debug)]
 pub struct ScanConfig {
     /// Paths to scan; `-` is standard input.
-    pub paths: Vec<std::path::PathBuf>,
+    pub paths: Vec<PathBuf>,
     /// How to walk.
     pub walk: WalkOptions,
     /// What to report and what fails.
@@ -41,6 +62,8 @@ pub struct ScanConfig {
     pub progress: bool,
     /// Bytes per read buffer.
     pub chunk_size: usize,
+    /// Mask what is found (`pansweep redact`).
+    pub redact: Option<RedactConfig>,
 }
 
 impl Default for ScanConfig {
@@ -56,6 +79,7 @@ impl Default for ScanConfig {
             summary: true,
             progress: false,
             chunk_size: CHUNK_SIZE,
+            redact: None,
         }
     }
 }
@@ -65,8 +89,20 @@ impl Default for ScanConfig {
 struct FileResult {
     records: Vec<Record>,
     explained: Vec<ExplainRecord>,
+    diff: Vec<DiffLine>,
     below_threshold: u64,
     bytes: u64,
+    changed: bool,
+}
+
+/// Where the masked text of a file goes.
+enum Target<'a> {
+    /// Nowhere: scanning, or `--dry-run`.
+    None,
+    /// Back into the file.
+    File(Box<Writer>),
+    /// Standard output (`redact -`).
+    Stream(&'a mut redact::Stream<io::StdoutLock<'static>>),
 }
 
 struct Shared<'a> {
@@ -102,10 +138,10 @@ pub fn scan(
     let (stdin, paths): (Vec<_>, Vec<_>) =
         cfg.paths.iter().cloned().partition(|p| walk::is_stdin(p));
     if !stdin.is_empty() {
-        shared.scan_reader(Path::new("<stdin>"), Box::new(io::stdin()));
+        shared.scan_stdin();
     }
     let visit = |v: Visit| -> Flow {
-        if shared.quit.load(Ordering::Relaxed) {
+        if shared.quit.load(Ordering::Relaxed) || crate::interrupted() {
             return Flow::Quit;
         }
         match v {
@@ -116,10 +152,7 @@ pub fn scan(
                 }
                 shared.skip(reason);
             }
-            Visit::Error(path, reason) => {
-                messages::error(path.as_deref(), &reason);
-                shared.summary.lock().map(|mut s| s.errors += 1).ok();
-            }
+            Visit::Error(path, reason) => shared.fail(path.as_deref(), &reason),
         }
         if shared.quit.load(Ordering::Relaxed) {
             Flow::Quit
@@ -136,6 +169,7 @@ pub fn scan(
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
     summary.elapsed = start.elapsed();
+    summary.redact = cfg.redact.as_ref().map(|r| r.dry_run);
     let mut all = shared
         .collected
         .into_inner()
@@ -148,7 +182,9 @@ pub fn scan(
         write_out(out, &buf, &shared.quit);
     }
     let _ = out.flush();
-    let code = if messages::errored() {
+    let code = if crate::interrupted() {
+        ExitCode::Interrupted
+    } else if messages::errored() {
         ExitCode::Error
     } else if summary.failing > 0 {
         ExitCode::Findings
@@ -178,40 +214,95 @@ impl Shared<'_> {
         }
     }
 
-    fn scan_haystack(&self, h: &Haystack) {
-        let file = match File::open(&h.path) {
-            Ok(f) => f,
-            Err(e) => return self.fail(&h.path, &walk::io_reason(&e)),
-        };
-        // The entry may have been swapped for a FIFO since it was walked; never read one.
-        match file.metadata() {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => return self.skip(SkipReason::Special),
-            Err(e) => return self.fail(&h.path, &walk::io_reason(&e)),
-        }
-        self.scan_reader(&h.path, Box::new(file));
-    }
-
-    fn fail(&self, path: &Path, reason: &str) {
-        messages::error(Some(path), reason);
+    fn fail(&self, path: Option<&Path>, reason: &str) {
+        messages::error(path, reason);
         if let Ok(mut s) = self.summary.lock() {
             s.errors += 1;
         }
     }
 
-    fn scan_reader(&self, path: &Path, reader: Box<dyn Read + Send>) {
-        let display = messages::escape_path(path);
-        let source = match Source::open(reader, self.cfg.decompress) {
-            Ok(s) => s,
-            Err(e) => return self.fail(path, &format!("cannot read: {}", walk::io_reason(&e))),
+    fn scan_stdin(&self) {
+        let path = Path::new("<stdin>");
+        let writing = self.cfg.redact.as_ref().is_some_and(|r| !r.dry_run);
+        let result = if writing {
+            let mut stream = redact::Stream::new(io::stdout().lock());
+            self.process(path, Box::new(io::stdin()), Target::Stream(&mut stream))
+        } else {
+            self.process(path, Box::new(io::stdin()), Target::None)
         };
-        if source.sniffed.binary && !self.cfg.binary {
-            return self.skip(SkipReason::Binary);
+        match result {
+            Ok(r) => self.emit(r),
+            Err(e) => self.fail(Some(path), &e),
+        }
+    }
+
+    fn scan_haystack(&self, h: &Haystack) {
+        let writing = self.cfg.redact.as_ref().filter(|r| !r.dry_run);
+        // A file that changes under us is scanned again; three tries, then an error.
+        for _ in 0..3 {
+            let meta = match writing {
+                Some(r) => match redact::check_writable(&h.path, r.follow, &r.roots) {
+                    Ok(m) => Some(m),
+                    Err(e) => return self.fail(Some(&h.path), &e.to_string()),
+                },
+                None => None,
+            };
+            let file = match File::open(&h.path) {
+                Ok(f) => f,
+                Err(e) => return self.fail(Some(&h.path), &walk::io_reason(&e)),
+            };
+            // The entry may have been swapped for a FIFO since it was walked; never read one.
+            let opened = match file.metadata() {
+                Ok(m) if m.is_file() => m,
+                Ok(_) => return self.skip(SkipReason::Special),
+                Err(e) => return self.fail(Some(&h.path), &walk::io_reason(&e)),
+            };
+            let target = match meta {
+                Some(_) => Target::File(Box::new(Writer::Pending(opened))),
+                None => Target::None,
+            };
+            match self.process(&h.path, Box::new(file), target) {
+                Ok(r) => return self.emit(r),
+                Err(e) if e == CHANGED => continue,
+                Err(e) => return self.fail(Some(&h.path), &e),
+            }
+        }
+        self.fail(
+            Some(&h.path),
+            "kept changing while it was being masked; left as it is",
+        )
+    }
+
+    /// Scans one input and, for `redact`, writes its masked form to `target`.
+    fn process(
+        &self,
+        path: &Path,
+        reader: Box<dyn Read + Send>,
+        mut target: Target<'_>,
+    ) -> Result<FileResult, String> {
+        let display = messages::escape_path(path);
+        let stream = matches!(target, Target::Stream(_));
+        // A stream is passed through byte for byte: no decompression, no decoding.
+        let source = Source::open(reader, self.cfg.decompress && !stream)
+            .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))?;
+        if source.sniffed.binary && !self.cfg.binary && !stream {
+            self.skip(SkipReason::Binary);
+            return Ok(FileResult::default());
+        }
+        if stream && source.sniffed.encoding != crate::source::Encoding::Bytes {
+            return Err("redact - handles ASCII-compatible text; decode UTF-16 input first".into());
+        }
+        if let Target::File(w) = &mut target {
+            w.start(path, source.sniffed).map_err(|e| e.to_string())?;
         }
         let mut result = FileResult::default();
         let mut lines = LineTracker::default();
         let mut doc: Option<Document> = None;
-        let outcome = source.for_each_chunk(self.cfg.chunk_size, |chunk| {
+        let mut write_err: Option<WriteError> = None;
+        let each = |chunk: &Chunk<'_>| -> io::Result<()> {
+            if crate::interrupted() {
+                return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+            }
             let doc = doc.get_or_insert_with(|| {
                 let first = chunk
                     .bytes
@@ -220,46 +311,113 @@ impl Shared<'_> {
                     .unwrap_or_default();
                 self.detector.document(first)
             });
-            self.scan_chunk(chunk, doc, &display, &mut lines, &mut result);
+            let (findings, verdicts) = if self.cfg.explain {
+                self.detector.explain(chunk.bytes, doc)
+            } else {
+                (self.detector.find_in(chunk.bytes, doc), Vec::new())
+            };
+            let masked = self
+                .cfg
+                .redact
+                .as_ref()
+                .map(|r| self.masked_commit(chunk, &findings, r));
+            self.locate_chunk(
+                chunk,
+                &findings,
+                verdicts,
+                masked.as_deref(),
+                &display,
+                &mut lines,
+                &mut result,
+            );
+            if let Some(masked) = masked {
+                let res = match &mut target {
+                    Target::None => Ok(()),
+                    Target::File(w) => w.chunk(chunk, &masked),
+                    Target::Stream(s) => s.chunk(&masked),
+                };
+                if let Err(e) = res {
+                    write_err = Some(WriteError::Io(io::Error::new(e.kind(), e.to_string())));
+                    return Err(e);
+                }
+            }
             Ok(())
-        });
+        };
+        let outcome = if stream {
+            source.for_each_line_batch(self.cfg.chunk_size, each)
+        } else {
+            source.for_each_chunk(self.cfg.chunk_size, each)
+        };
+        if let Some(e) = write_err {
+            return Err(format!("not written: {e}"));
+        }
         match outcome {
             Ok(n) => result.bytes = n,
-            Err(e) => self.fail(
-                path,
-                &format!(
-                    "read error after {} findings: {}",
-                    result.records.len(),
-                    walk::io_reason(&e)
-                ),
-            ),
+            Err(_) if crate::interrupted() => {
+                let what = if stream {
+                    "output cut short"
+                } else {
+                    "file left as it was"
+                };
+                return Err(format!("interrupted; {what}"));
+            }
+            Err(e) => {
+                // A truncated gzip: report what was read, and never rewrite from a partial
+                // read (dropping the writer removes its temporary file).
+                let n = result.records.len();
+                self.fail(
+                    Some(path),
+                    &format!("read error after {n} findings: {}", walk::io_reason(&e)),
+                );
+                return Ok(result);
+            }
         }
-        self.emit(result);
+        if let Target::File(w) = target {
+            match w.finish() {
+                Ok(changed) => result.changed = changed,
+                Err(WriteError::Changed) => return Err(CHANGED.into()),
+                Err(e) => return Err(format!("not written: {e}")),
+            }
+        }
+        Ok(result)
     }
 
-    fn scan_chunk(
+    /// Returns true if and only if `redact` masks this finding.
+    fn masks(&self, f: &Finding, r: &RedactConfig) -> bool {
+        self.cfg.policy.reports(f.confidence) && !(f.test_card && r.keep_test_cards)
+    }
+
+    /// The commit range of `chunk` with every finding to be masked masked.
+    fn masked_commit(&self, chunk: &Chunk<'_>, findings: &[Finding], r: &RedactConfig) -> Vec<u8> {
+        let window = Span::new(chunk.commit.start, chunk.commit.end);
+        let mut out = chunk.bytes[chunk.commit.clone()].to_vec();
+        for f in findings.iter().filter(|f| self.masks(f, r)) {
+            mask::mask_finding(chunk.bytes, window, &mut out, f, r.spec);
+        }
+        out
+    }
+
+    /// Locates the findings that start in the commit range and adds them (or their
+    /// verdicts, and for `--diff` their lines) to `result`.
+    #[allow(clippy::too_many_arguments)]
+    fn locate_chunk(
         &self,
         chunk: &Chunk<'_>,
-        doc: &Document,
+        findings: &[Finding],
+        verdicts: Vec<crate::detect::Verdict>,
+        masked: Option<&[u8]>,
         path: &str,
         lines: &mut LineTracker,
         result: &mut FileResult,
     ) {
         let in_commit = |s: &Span| chunk.commit.contains(&s.start);
-        let (findings, verdicts) = if self.cfg.explain {
-            self.detector.explain(chunk.bytes, doc)
-        } else {
-            (self.detector.find_in(chunk.bytes, doc), Vec::new())
-        };
         // Findings and verdicts in offset order, so the line tracker only moves forward.
-        let mut fi = findings
-            .into_iter()
-            .filter(|f| in_commit(&f.span))
-            .peekable();
+        let mut fi = findings.iter().filter(|f| in_commit(&f.span)).peekable();
         let mut vi = verdicts
             .into_iter()
             .filter(|v| in_commit(&v.span))
             .peekable();
+        let mut diffed_until = 0;
         lines.enter(chunk);
         loop {
             let take_f = match (fi.peek(), vi.peek()) {
@@ -271,11 +429,22 @@ impl Shared<'_> {
             if take_f {
                 let Some(f) = fi.next() else { break };
                 lines.advance(chunk, f.span.start);
-                let rec = locate(chunk, lines, path, &f);
-                if self.cfg.policy.reports(f.confidence) {
-                    result.records.push(rec);
-                } else {
+                let shown = match &self.cfg.redact {
+                    Some(r) => self.masks(f, r),
+                    None => self.cfg.policy.reports(f.confidence),
+                };
+                if !shown {
                     result.below_threshold += 1;
+                    continue;
+                }
+                result.records.push(locate(chunk, lines, path, f));
+                if let (Some(masked), Some(r)) = (masked, &self.cfg.redact)
+                    && r.diff
+                    && f.span.start >= diffed_until
+                {
+                    let d = diff_line(chunk, f, findings, masked, path, lines.line);
+                    diffed_until = d.1;
+                    result.diff.push(d.0);
                 }
             } else {
                 let Some(v) = vi.next() else { break };
@@ -299,19 +468,27 @@ impl Shared<'_> {
             explain_line(e, &self.cfg.style, &mut buf);
         }
         self.reporter.file(&result.records, &mut buf);
+        for d in &result.diff {
+            crate::report::text::diff_line(d, &self.cfg.style, &mut buf);
+        }
         if let Ok(mut s) = self.summary.lock() {
             self.progress
                 .update(&s, result.bytes, result.records.len() as u64);
             s.files_scanned += 1;
             s.bytes_scanned += result.bytes;
             s.below_threshold += result.below_threshold;
+            s.files_changed += u64::from(result.changed);
             for r in &result.records {
                 *s.findings.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
                 if let Some(b) = &r.brand {
                     *s.findings.by_brand.entry(b.to_string()).or_insert(0) += 1;
                 }
                 s.test_cards += u64::from(r.test_card);
-                s.failing += u64::from(self.cfg.policy.fails(r.confidence, r.test_card));
+                s.failing += u64::from(match &self.cfg.redact {
+                    // What --dry-run would mask fails it; a real run that masked all is clean.
+                    Some(rc) => rc.dry_run,
+                    None => self.cfg.policy.fails(r.confidence, r.test_card),
+                });
             }
         }
         if self.reporter.collects()
@@ -326,163 +503,32 @@ impl Shared<'_> {
     }
 }
 
-/// Tracks the line number and line start as chunks go by, counting each newline once.
-#[derive(Debug)]
-struct LineTracker {
-    /// 1-based line at `pos_abs`.
+/// The error text that asks for a file to be scanned again.
+const CHANGED: &str = "changed while being masked";
+
+/// The line holding `f`, before and after masking, with card data masked on both sides
+/// (the "before" side shows each finding's display form in brackets), and where the line ends.
+fn diff_line(
+    chunk: &Chunk<'_>,
+    f: &Finding,
+    findings: &[Finding],
+    masked: &[u8],
+    path: &str,
     line: u64,
-    /// Stored-file offset where the current line starts.
-    line_start: u64,
-    /// Decoded-stream offset the count has reached.
-    pos_abs: u64,
-    /// `pos_abs` as an index into the current chunk.
-    pos: usize,
-}
-
-impl Default for LineTracker {
-    fn default() -> LineTracker {
-        LineTracker {
-            line: 1,
-            line_start: 0,
-            pos_abs: 0,
-            pos: 0,
-        }
-    }
-}
-
-impl LineTracker {
-    fn enter(&mut self, chunk: &Chunk<'_>) {
-        self.pos = (self.pos_abs.saturating_sub(chunk.offset)) as usize;
-    }
-
-    fn advance(&mut self, chunk: &Chunk<'_>, to: usize) {
-        if to <= self.pos {
-            return;
-        }
-        let seg = &chunk.bytes[self.pos..to];
-        let n = count_newlines(seg);
-        if n > 0 {
-            self.line += n as u64;
-            if let Some(i) = memchr::memrchr(b'\n', seg) {
-                self.line_start = chunk.file_offset(self.pos + i + 1);
-            }
-        }
-        self.pos_abs += (to - self.pos) as u64;
-        self.pos = to;
-    }
-}
-
-/// Counts `\n` bytes. Sums in `u8` lanes over blocks of 255 bytes so the compiler
-/// vectorises it 16–32 bytes at a time (a `usize` sum widens every lane to 64 bits).
-fn count_newlines(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|c| {
-            c.iter()
-                .fold(0u8, |a, &b| a.wrapping_add(u8::from(b == b'\n'))) as usize
-        })
-        .sum()
-}
-
-/// Turns a finding (spans in chunk coordinates) into a located record.
-fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &str, f: &Finding) -> Record {
-    let start = chunk.file_offset(f.span.start);
-    let end = chunk.file_offset(f.span.end);
-    let cvv = f.cvv.map(|c| {
-        let (line, line_start) = if c.start >= f.span.start {
-            let seg = &chunk.bytes[f.span.start..c.start];
-            let n = count_newlines(seg) as u64;
-            let ls = memchr::memrchr(b'\n', seg).map_or(lines.line_start, |i| {
-                chunk.file_offset(f.span.start + i + 1)
-            });
-            (lines.line + n, ls)
-        } else {
-            let n = count_newlines(&chunk.bytes[c.start..f.span.start]) as u64;
-            let ls = memchr::memrchr(b'\n', &chunk.bytes[..c.start])
-                .map_or(chunk.file_offset(0), |i| chunk.file_offset(i + 1));
-            (lines.line - n, ls)
-        };
-        CvvLocation {
-            line,
-            column: chunk.file_offset(c.start) - line_start + 1,
-            length: chunk.file_offset(c.end) - chunk.file_offset(c.start),
-        }
-    });
-    Record {
+) -> (DiffLine, usize) {
+    let base = chunk.commit.start;
+    let bytes = chunk.bytes;
+    let ls = memchr::memrchr(b'\n', &bytes[base..f.span.start]).map_or(base, |i| base + i + 1);
+    let le = memchr::memchr(b'\n', &bytes[f.span.start..chunk.commit.end])
+        .map_or(chunk.commit.end, |i| f.span.start + i);
+    // At most about 200 bytes of a long line, around the finding.
+    let lo = ls.max(f.span.start.saturating_sub(100));
+    let hi = le.min(f.region.end.max(f.span.end) + 100);
+    let d = DiffLine {
         path: path.to_string(),
-        line: lines.line,
-        column: start - lines.line_start + 1,
-        offset: start,
-        length: end - start,
-        kind: f.kind,
-        brand: f.brand.clone(),
-        masked: f.masked.clone(),
-        confidence: f.confidence,
-        test_card: f.test_card,
-        cvv,
-        fingerprint: f.fingerprint,
-    }
-}
-
-/// A progress line on stderr (files, bytes, findings, rate), shown only once a scan has run
-/// for a moment so quick scans stay silent.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    start: Instant,
-    shown: AtomicBool,
-}
-
-impl Progress {
-    /// How long a scan runs before the progress line appears.
-    const DELAY: std::time::Duration = std::time::Duration::from_millis(500);
-
-    fn new(enabled: bool, start: Instant) -> Progress {
-        let bar = enabled.then(|| {
-            let bar = indicatif::ProgressBar::with_draw_target(
-                None,
-                indicatif::ProgressDrawTarget::hidden(),
-            );
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress {
-            bar,
-            start,
-            shown: AtomicBool::new(false),
-        }
-    }
-
-    fn update(&self, s: &Summary, bytes: u64, findings: u64) {
-        let Some(bar) = &self.bar else { return };
-        let elapsed = self.start.elapsed();
-        if !self.shown.load(Ordering::Relaxed) && elapsed >= Self::DELAY {
-            self.shown.store(true, Ordering::Relaxed);
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        }
-        let total = s.bytes_scanned + bytes;
-        let mb_s = total as f64 / 1e6 / elapsed.as_secs_f64().max(1e-3);
-        bar.set_message(format!(
-            "{} files, {:.1} MB, {} findings, {:.0} MB/s",
-            s.files_scanned + 1,
-            total as f64 / 1e6,
-            s.findings.by_kind.values().sum::<u64>() + findings,
-            mb_s
-        ));
-    }
-
-    fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bar {
-            Some(bar) if self.shown.load(Ordering::Relaxed) => bar.suspend(f),
-            _ => f(),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+        line,
+        before: mask::display_line(bytes, Span::new(lo, hi), findings),
+        after: mask::scrub(&masked[lo - base..hi - base]),
+    };
+    (d, le)
 }

@@ -125,20 +125,45 @@ impl Source {
     pub fn for_each_chunk(
         self,
         chunk_size: usize,
+        f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        self.chunks(chunk_size, false, f)
+    }
+
+    /// Like [`Source::for_each_chunk`], but hands on every complete line as soon as it has
+    /// been read (and at most `chunk_size` bytes of a line without end), for live pipelines.
+    pub fn for_each_line_batch(
+        self,
+        chunk_size: usize,
+        f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        self.chunks(chunk_size, true, f)
+    }
+
+    fn chunks(
+        self,
+        chunk_size: usize,
+        by_line: bool,
         mut f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
     ) -> io::Result<u64> {
         let chunk_size = chunk_size.max(4 * CONTEXT);
         let defer = CONTEXT;
-        let carry = 2 * CONTEXT;
         let mut reader = self.reader;
         let mut utf16 = match self.sniffed.encoding {
             Encoding::Bytes => None,
             Encoding::Utf16Le => Some(Utf16Decoder::new(false)),
             Encoding::Utf16Be => Some(Utf16Decoder::new(true)),
         };
-        let mut buf: Vec<u8> = Vec::with_capacity(chunk_size + carry);
+        let mut buf: Vec<u8> = Vec::with_capacity(chunk_size + 2 * CONTEXT);
         let mut map: Vec<u64> = Vec::new();
-        let mut raw = vec![0u8; if utf16.is_some() { 64 << 10 } else { 0 }];
+        let mut raw = vec![
+            0u8;
+            if utf16.is_some() || by_line {
+                64 << 10
+            } else {
+                0
+            }
+        ];
         let mut offset = 0u64; // decoded offset of buf[0]
         let mut commit_start = 0usize;
         let mut total = 0u64;
@@ -148,6 +173,14 @@ impl Source {
             let mut eof = false;
             while buf.len() < target {
                 let r = match utf16.as_mut() {
+                    // A live pipeline: take whatever one read gives.
+                    None if by_line => {
+                        let r = reader.read(&mut raw);
+                        if let Ok(n) = r {
+                            buf.extend_from_slice(&raw[..n]);
+                        }
+                        r
+                    }
                     // read_to_end fills spare capacity without zeroing it first (a resize
                     // would memset a whole buffer for every small file).
                     None => {
@@ -176,7 +209,12 @@ impl Source {
                         eof = true;
                         break;
                     }
-                    Ok(n) => total += n as u64,
+                    Ok(n) => {
+                        total += n as u64;
+                        if by_line {
+                            break;
+                        }
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         pending_err = Some(e);
@@ -186,7 +224,17 @@ impl Source {
                 }
             }
             let len = buf.len();
-            let commit_end = if eof { len } else { len - defer };
+            let commit_end = if eof {
+                len
+            } else if by_line {
+                match memchr::memrchr(b'\n', &buf[commit_start..]) {
+                    Some(i) => commit_start + i + 1,
+                    None if len - commit_start >= chunk_size => len - defer,
+                    None => continue,
+                }
+            } else {
+                len - defer
+            };
             let chunk = Chunk {
                 bytes: &buf,
                 commit: commit_start.min(commit_end)..commit_end,
@@ -198,8 +246,8 @@ impl Source {
             if eof {
                 break;
             }
-            let keep = carry.min(len);
-            let drop = len - keep;
+            // Keep CONTEXT bytes before the commit end as look-back for the next buffer.
+            let drop = commit_end.saturating_sub(CONTEXT);
             buf.drain(..drop);
             if utf16.is_some() {
                 map.drain(..drop);
@@ -328,6 +376,23 @@ mod tests {
             );
             next = offset + commit.end as u64;
         }
+        assert_eq!(next, data.len() as u64);
+    }
+
+    #[test]
+    fn line_batches_commit_whole_lines_and_tile_the_stream() {
+        let data: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("line {i} {}\n", "x".repeat((i % 97) as usize)).into_bytes())
+            .collect();
+        let src = Source::open(Box::new(Cursor::new(data.clone())), false).unwrap();
+        let mut next = 0u64;
+        src.for_each_line_batch(4 * CONTEXT, |c| {
+            assert_eq!(c.offset + c.commit.start as u64, next);
+            assert!(c.commit.end == c.bytes.len() || c.bytes[c.commit.end - 1] == b'\n');
+            next = c.offset + c.commit.end as u64;
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(next, data.len() as u64);
     }
 

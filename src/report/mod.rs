@@ -70,6 +70,19 @@ pub struct ExplainRecord {
     pub reason: String,
 }
 
+/// One changed line for `redact --diff`: both sides already masked for display.
+#[derive(Clone, Debug)]
+pub struct DiffLine {
+    /// The path.
+    pub path: String,
+    /// 1-based line of the finding.
+    pub line: u64,
+    /// The line as it was, card data shown as display forms in brackets.
+    pub before: String,
+    /// The line as written, any remaining long digit runs masked.
+    pub after: String,
+}
+
 /// Formats findings for one output format.
 pub trait Reporter: Send + Sync {
     /// Appends the findings of one file (in order) to `out`.

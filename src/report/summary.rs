@@ -28,6 +28,10 @@ pub struct Summary {
     pub below_threshold: u64,
     /// Wall time.
     pub elapsed: Duration,
+    /// Files `redact` changed.
+    pub files_changed: u64,
+    /// `Some(dry_run)` for `redact`.
+    pub redact: Option<bool>,
 }
 
 impl Summary {
@@ -59,6 +63,7 @@ impl Summary {
             "test_cards": self.test_cards,
             "failing": self.failing,
             "below_min_confidence": self.below_threshold,
+            "files_changed": self.files_changed,
             "elapsed_seconds": seconds(self.elapsed),
             "mb_per_s": self.mb_per_s(),
         })
@@ -85,6 +90,22 @@ impl Summary {
             let _ = writeln!(s, "  skipped: {}", parts.join(", "));
         }
         let total = self.total_findings();
+        match self.redact {
+            Some(true) => {
+                let _ = writeln!(
+                    s,
+                    "  dry run: {total} finding(s) would be masked; nothing was written"
+                );
+            }
+            Some(false) => {
+                let _ = writeln!(
+                    s,
+                    "  masked: {total} finding(s) in {} file(s) changed",
+                    self.files_changed
+                );
+            }
+            None => {}
+        }
         let by_kind: Vec<String> = self
             .findings
             .by_kind

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{ExplainRecord, Record, Reporter};
+use super::{DiffLine, ExplainRecord, Record, Reporter};
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy, Debug)]
@@ -80,4 +80,16 @@ pub fn explain_line(e: &ExplainRecord, style: &Style, out: &mut Vec<u8>) {
         verdict,
         e.reason
     );
+}
+
+/// Formats one `--diff` entry: the line before and after masking.
+pub fn diff_line(d: &DiffLine, style: &Style, out: &mut Vec<u8>) {
+    let _ = writeln!(
+        out,
+        "{}:{}:",
+        style.paint("35", &d.path),
+        style.paint("32", &d.line.to_string())
+    );
+    let _ = writeln!(out, "{}", style.paint("31", &format!("-{}", d.before)));
+    let _ = writeln!(out, "{}", style.paint("32", &format!("+{}", d.after)));
 }
