@@ -418,25 +418,6 @@ fn sync_parent(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes each masked commit range to standard output and flushes, for `redact -` in a live
-/// pipeline.
-pub struct Stream<W: Write> {
-    out: W,
-}
-
-impl<W: Write> Stream<W> {
-    /// Wraps the output.
-    pub fn new(out: W) -> Stream<W> {
-        Stream { out }
-    }
-
-    /// Writes one masked commit range and flushes it.
-    pub fn chunk(&mut self, masked: &[u8]) -> io::Result<()> {
-        self.out.write_all(masked)?;
-        self.out.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

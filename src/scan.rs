@@ -101,8 +101,8 @@ enum Target<'a> {
     None,
     /// Back into the file.
     File(Box<Writer>),
-    /// Standard output (`redact -`).
-    Stream(&'a mut redact::Stream<io::StdoutLock<'static>>),
+    /// A stream (`redact -`): each masked batch is written and flushed.
+    Stream(&'a mut (dyn Write + Send)),
 }
 
 struct Shared<'a> {
@@ -194,6 +194,31 @@ pub fn scan(
     (summary, code)
 }
 
+/// Masks `input` into `output` exactly as `pansweep redact -` does (line batches, the
+/// configured buffer size); returns the findings masked. For tests and fuzzing.
+pub fn mask_stream(
+    cfg: &ScanConfig,
+    detector: &Detector,
+    input: Box<dyn Read + Send>,
+    output: &mut (dyn Write + Send),
+) -> Result<Vec<Record>, String> {
+    let reporter = crate::report::json::JsonlReporter;
+    let mut sink = io::sink();
+    let shared = Shared {
+        cfg,
+        detector,
+        reporter: &reporter,
+        out: Mutex::new(&mut sink),
+        summary: Mutex::new(Summary::default()),
+        collected: Mutex::new(Vec::new()),
+        quit: AtomicBool::new(false),
+        progress: Progress::new(false, Instant::now()),
+    };
+    shared
+        .process(Path::new("<stdin>"), input, Target::Stream(output))
+        .map(|r| r.records)
+}
+
 /// Writes `buf`; a closed pipe stops the scan quietly, keeping the code earned so far.
 fn write_out(out: &mut (dyn Write + Send), buf: &[u8], quit: &AtomicBool) {
     if buf.is_empty() {
@@ -225,8 +250,8 @@ impl Shared<'_> {
         let path = Path::new("<stdin>");
         let writing = self.cfg.redact.as_ref().is_some_and(|r| !r.dry_run);
         let result = if writing {
-            let mut stream = redact::Stream::new(io::stdout().lock());
-            self.process(path, Box::new(io::stdin()), Target::Stream(&mut stream))
+            let mut stdout = io::stdout();
+            self.process(path, Box::new(io::stdin()), Target::Stream(&mut stdout))
         } else {
             self.process(path, Box::new(io::stdin()), Target::None)
         };
@@ -282,15 +307,17 @@ impl Shared<'_> {
     ) -> Result<FileResult, String> {
         let display = messages::escape_path(path);
         let stream = matches!(target, Target::Stream(_));
-        // A stream is passed through byte for byte: no decompression, no decoding.
-        let source = Source::open(reader, self.cfg.decompress && !stream)
-            .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))?;
+        // A stream is passed through byte for byte: no decompression, no decoding, and no
+        // waiting for a first block to sniff.
+        let source = if stream {
+            Source::raw(reader)
+        } else {
+            Source::open(reader, self.cfg.decompress)
+                .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))?
+        };
         if source.sniffed.binary && !self.cfg.binary && !stream {
             self.skip(SkipReason::Binary);
             return Ok(FileResult::default());
-        }
-        if stream && source.sniffed.encoding != crate::source::Encoding::Bytes {
-            return Err("redact - handles ASCII-compatible text; decode UTF-16 input first".into());
         }
         if let Target::File(w) = &mut target {
             w.start(path, source.sniffed).map_err(|e| e.to_string())?;
@@ -334,7 +361,7 @@ impl Shared<'_> {
                 let res = match &mut target {
                     Target::None => Ok(()),
                     Target::File(w) => w.chunk(chunk, &masked),
-                    Target::Stream(s) => s.chunk(&masked),
+                    Target::Stream(s) => s.write_all(&masked).and_then(|()| s.flush()),
                 };
                 if let Err(e) = res {
                     write_err = Some(WriteError::Io(io::Error::new(e.kind(), e.to_string())));

@@ -120,6 +120,19 @@ impl Source {
         })
     }
 
+    /// A source passed through as it is, with no sniffing: for live streams, where waiting
+    /// for a first block would hold back the first lines.
+    pub fn raw(reader: Box<dyn Read + Send>) -> Source {
+        Source {
+            reader,
+            sniffed: Sniffed {
+                container: Container::Plain,
+                encoding: Encoding::Bytes,
+                binary: false,
+            },
+        }
+    }
+
     /// Feeds every chunk to `f`, in order. On a read error (a truncated gzip, say) the bytes
     /// read before it are still fed, then the error is returned.
     pub fn for_each_chunk(

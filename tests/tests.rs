@@ -5,4 +5,5 @@ mod util;
 mod detection;
 mod leaks;
 mod output;
+mod redact;
 mod walking;

@@ -245,15 +245,21 @@ impl Detector {
     ) -> Vec<CodeMatch> {
         let mut lone = Vec::new();
         for code in codes {
+            // Only PANs within the window can take the code. PANs come in offset order and do
+            // not overlap, so their region ends are sorted too.
+            let (first, last) = neighbour_lines(bytes, code.code);
+            let lo = pans.partition_point(|p| p.region.end <= first);
+            let hi = pans.partition_point(|p| p.region.start < last);
+            let near = lo..hi.max(lo);
             // Skip codes inside a PAN or track (`=2512101…` has no keyword, but be safe).
-            if pans
+            if pans[near.clone()]
                 .iter()
                 .any(|p| p.region.start <= code.code.start && code.code.end <= p.region.end)
             {
                 continue;
             }
             let mut best: Option<(usize, (usize, bool, usize))> = None;
-            for (i, p) in pans.iter().enumerate() {
+            for (i, p) in pans.iter().enumerate().skip(near.start).take(near.len()) {
                 let Some(rank) = window_rank(bytes, p.region, code.keyword, code.code) else {
                     continue;
                 };
@@ -346,6 +352,28 @@ fn window_rank(bytes: &[u8], pan: Span, keyword: Span, code: Span) -> Option<(us
     if gap > CVV_WINDOW {
         return None;
     }
-    let lines = memchr::memchr_iter(b'\n', &bytes[lo..hi]).count();
+    let lines = memchr::memchr_iter(b'\n', &bytes[lo..hi]).take(2).count();
     (lines <= 1).then_some((lines, before, gap))
+}
+
+/// The start of the line before `span`'s line and the end of the line after it, each at
+/// most [`CVV_WINDOW`] bytes away: the stretch in which a code may find its card number.
+fn neighbour_lines(bytes: &[u8], span: Span) -> (usize, usize) {
+    let lo = span.start.saturating_sub(CVV_WINDOW);
+    let hi = (span.end + CVV_WINDOW).min(bytes.len());
+    let mut nl_before = memchr::memrchr_iter(b'\n', &bytes[lo..span.start])
+        .take(2)
+        .map(|i| lo + i);
+    let first = match (nl_before.next(), nl_before.next()) {
+        (Some(_), Some(second)) => second + 1,
+        _ => lo,
+    };
+    let mut nl_after = memchr::memchr_iter(b'\n', &bytes[span.end..hi])
+        .take(2)
+        .map(|i| span.end + i);
+    let last = match (nl_after.next(), nl_after.next()) {
+        (Some(_), Some(second)) => second,
+        _ => hi,
+    };
+    (first, last)
 }
