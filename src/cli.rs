@@ -29,6 +29,12 @@ pub enum Command {
     /// Mask card data in place (same length, nothing else touched), or in a stream with `-`.
     #[command(after_help = REDACT_EXIT_CODES)]
     Redact(RedactArgs),
+    /// Install a plain git pre-commit hook that runs `pansweep scan --staged`.
+    InstallHook {
+        /// Replace an existing pre-commit hook.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Exit codes of `redact`, shown under its `--help`.
@@ -133,9 +139,44 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub detect: DetectArgs,
 
+    /// Git sources and CI gating.
+    #[command(flatten)]
+    pub git: GitArgs,
+
     /// How results are shown.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Pre-commit, history and CI options.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Git and CI")]
+pub struct GitArgs {
+    /// Scan the staged (index) version of the files about to be committed, not the work tree.
+    #[arg(long, conflicts_with_all = ["git", "since"])]
+    pub staged: bool,
+
+    /// Scan the lines added by each commit in REV_RANGE (default: all history reachable from
+    /// HEAD); write it as --git=RANGE. A card is reported once per file, at the first commit
+    /// that added it.
+    #[arg(long, value_name = "REV_RANGE", num_args = 0..=1, default_missing_value = "HEAD", require_equals = true)]
+    pub git: Option<String>,
+
+    /// Scan the commits after REV: shorthand for --git=REV..HEAD (CI on a branch).
+    #[arg(long, value_name = "REV", conflicts_with = "git")]
+    pub since: Option<String>,
+
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Write the findings reported by this run to FILE as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Read settings from FILE instead of `.pansweep.toml` in the first scanned directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Which files are read (ripgrep's flag names and meanings).
@@ -184,13 +225,13 @@ pub struct DetectArgs {
     #[arg(long, value_name = "FILE")]
     pub rules: Vec<PathBuf>,
 
-    /// Report findings at or above this confidence.
-    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
-    pub min_confidence: ConfidenceArg,
+    /// Report findings at or above this confidence [default: medium].
+    #[arg(long, value_enum)]
+    pub min_confidence: Option<ConfidenceArg>,
 
-    /// Exit 1 when a reported finding is at or above this confidence.
-    #[arg(long, value_enum, default_value_t = ConfidenceArg::Medium)]
-    pub fail_on: ConfidenceArg,
+    /// Exit 1 when a reported finding is at or above this confidence [default: medium].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<ConfidenceArg>,
 
     /// Public test card numbers (4111111111111111, …) fail the run too.
     #[arg(long)]
@@ -232,6 +273,12 @@ pub enum Format {
     Jsonl,
     /// One JSON document with the findings and the summary.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// JUnit XML: each finding a failed test case.
+    Junit,
+    /// CSV with a header row.
+    Csv,
 }
 
 /// Confidence levels.
@@ -306,7 +353,7 @@ mod tests {
         };
         assert_eq!(a.walk.glob, ["*.log", "!*.gz"]);
         assert_eq!(a.paths, [PathBuf::from(".")]);
-        assert_eq!(a.detect.fail_on, ConfidenceArg::Medium);
+        assert_eq!(a.detect.fail_on, None, "the default comes from config.rs");
         assert_eq!(a.output.format, Format::Text);
     }
 }

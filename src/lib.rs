@@ -14,6 +14,7 @@
 //!   holds spans and a [`finding::Masked`] display form.
 #![deny(missing_docs)]
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod detect;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod exit;
 pub mod finding;
 pub mod fingerprint;
+pub mod git;
 pub mod locate;
 pub mod mask;
 pub mod messages;
@@ -55,13 +57,36 @@ pub fn interrupted() -> bool {
 pub fn run(opts: Opts) -> anyhow::Result<ExitCode> {
     match opts.command {
         Command::Scan(args) => {
-            let cfg = config::scan_config(&args);
-            let detector = config::detector(&args.detect.rules)?;
-            run_scan(&cfg, &detector, args.output.format, None)
+            let file = config::ConfigFile::load(
+                args.git.config.as_deref(),
+                &config::config_dir(&args.paths),
+            )?;
+            let detector = config::detector(&args.detect.rules, &file)?;
+            let cfg = config::scan_config(&args, &file, detector.key())?;
+            let (code, records) = run_scan(&cfg, &detector, args.output.format, None)?;
+            if let Some(path) = &args.git.write_baseline {
+                let text = baseline::Baseline::render(&records, detector.key());
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing baseline {}", path.display()))?;
+                if !args.output.quiet {
+                    eprintln!(
+                        "pansweep: wrote {} finding(s) to {}",
+                        records.len(),
+                        path.display()
+                    );
+                }
+            }
+            Ok(code)
+        }
+        Command::InstallHook { force } => {
+            let dir = std::env::current_dir()?;
+            let path = git::install_hook(&dir, force).map_err(anyhow::Error::msg)?;
+            eprintln!("pansweep: installed {}", path.display());
+            Ok(ExitCode::Clean)
         }
         Command::Redact(args) => {
             let cfg = config::redact_config(&args)?;
-            let detector = config::detector(&args.mask.rules)?;
+            let detector = config::detector(&args.mask.rules, &config::ConfigFile::default())?;
             // Ctrl-C must not leave a half-renamed file: take it as a request to stop at the
             // next safe point. (A second handler cannot be installed; ignore that case.)
             let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
@@ -74,7 +99,7 @@ pub fn run(opts: Opts) -> anyhow::Result<ExitCode> {
                 None if stream => Some(Box::new(std::io::sink())),
                 None => None,
             };
-            run_scan(&cfg, &detector, args.output.format, report)
+            Ok(run_scan(&cfg, &detector, args.output.format, report)?.0)
         }
     }
 }
@@ -84,11 +109,14 @@ fn run_scan(
     detector: &detect::Detector,
     format: Format,
     report: Option<Box<dyn Write + Send>>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<(ExitCode, Vec<report::Record>)> {
     let reporter: Box<dyn Reporter> = match format {
         Format::Text => Box::new(report::text::TextReporter { style: cfg.style }),
         Format::Jsonl => Box::new(report::json::JsonlReporter),
         Format::Json => Box::new(report::json::JsonReporter),
+        Format::Sarif => Box::new(report::sarif::SarifReporter),
+        Format::Junit => Box::new(report::junit::JunitReporter),
+        Format::Csv => Box::new(report::csv::CsvReporter),
     };
     let mut out: Box<dyn Write + Send> = match report {
         Some(w) => Box::new(std::io::BufWriter::new(w)),
@@ -97,11 +125,11 @@ fn run_scan(
             std::io::stdout(),
         )),
     };
-    let (summary, code) = scan::scan(cfg, detector, reporter.as_ref(), &mut out);
+    let (summary, code, records) = scan::scan(cfg, detector, reporter.as_ref(), &mut out);
     let _ = out.flush();
     drop(out);
     if cfg.summary {
         let _ = std::io::stderr().write_all(summary.to_text().as_bytes());
     }
-    Ok(code)
+    Ok((code, records))
 }

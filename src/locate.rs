@@ -102,5 +102,6 @@ pub fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &str, f: &Finding) -
         test_card: f.test_card,
         cvv,
         fingerprint: f.fingerprint,
+        commit: None,
     }
 }

@@ -12,6 +12,8 @@ pub struct Policy {
     pub fail_on: Confidence,
     /// Public test card numbers fail the run too.
     pub strict: bool,
+    /// Public test card numbers are not reported at all.
+    pub hide_test_cards: bool,
 }
 
 impl Default for Policy {
@@ -20,6 +22,7 @@ impl Default for Policy {
             min_confidence: Confidence::Medium,
             fail_on: Confidence::Medium,
             strict: false,
+            hide_test_cards: false,
         }
     }
 }
@@ -36,9 +39,31 @@ impl Policy {
     }
 }
 
+/// The marker that, anywhere on a line, keeps that line's findings out of reports and
+/// masking (`# pansweep:allow`, `// pansweep:allow fixture`).
+pub const ALLOW_MARKER: &[u8] = b"pansweep:allow";
+
+/// Returns true if and only if the line holding byte `at` of `bytes` carries
+/// [`ALLOW_MARKER`]. Looks at most 4 KiB either side.
+pub fn allowed_by_comment(bytes: &[u8], at: usize) -> bool {
+    let lo = at.saturating_sub(4096);
+    let hi = (at + 4096).min(bytes.len());
+    let start = memchr::memrchr(b'\n', &bytes[lo..at]).map_or(lo, |i| lo + i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..hi]).map_or(hi, |i| at + i);
+    memchr::memmem::find(&bytes[start..end], ALLOW_MARKER).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_marker_applies_to_its_own_line_only() {
+        let b = b"a 4111\nb 4222 # pansweep:allow\nc 4333\n";
+        assert!(!allowed_by_comment(b, 2));
+        assert!(allowed_by_comment(b, 9));
+        assert!(!allowed_by_comment(b, 34));
+    }
 
     #[test]
     fn test_cards_fail_only_when_strict() {

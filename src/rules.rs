@@ -34,7 +34,7 @@ pub struct BrandFileSyntax {
 }
 
 /// One brand entry as written.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrandSyntax {
     /// Stable lower-case id used in output (`visa`).

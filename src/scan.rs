@@ -39,6 +39,18 @@ pub struct RedactConfig {
     pub roots: Vec<PathBuf>,
 }
 
+/// Where the bytes come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Input {
+    /// The configured paths, walked.
+    #[default]
+    Walk,
+    /// The staged (index) version of files about to be committed.
+    Staged,
+    /// The lines added by each commit in a revision range.
+    History(String),
+}
+
 /// Everything a scan needs to know, built once from the command line.
 #[derive(Clone, Debug)]
 pub struct ScanConfig {
@@ -64,6 +76,14 @@ pub struct ScanConfig {
     pub chunk_size: usize,
     /// Mask what is found (`pansweep redact`).
     pub redact: Option<RedactConfig>,
+    /// Where the bytes come from.
+    pub input: Input,
+    /// Findings already known: not reported, do not fail.
+    pub baseline: Option<std::sync::Arc<crate::baseline::Baseline>>,
+    /// Path globs whose findings are allowed (from the config file).
+    pub allow_paths: Option<ignore::overrides::Override>,
+    /// Return every reported record (for `--write-baseline`).
+    pub collect: bool,
 }
 
 impl Default for ScanConfig {
@@ -80,6 +100,10 @@ impl Default for ScanConfig {
             progress: false,
             chunk_size: CHUNK_SIZE,
             redact: None,
+            input: Input::Walk,
+            baseline: None,
+            allow_paths: None,
+            collect: false,
         }
     }
 }
@@ -91,6 +115,8 @@ struct FileResult {
     explained: Vec<ExplainRecord>,
     diff: Vec<DiffLine>,
     below_threshold: u64,
+    allowed: u64,
+    baselined: u64,
     bytes: u64,
     changed: bool,
 }
@@ -123,7 +149,7 @@ pub fn scan(
     detector: &Detector,
     reporter: &dyn Reporter,
     out: &mut (dyn Write + Send),
-) -> (Summary, ExitCode) {
+) -> (Summary, ExitCode, Vec<Record>) {
     let start = Instant::now();
     let shared = Shared {
         cfg,
@@ -135,6 +161,12 @@ pub fn scan(
         quit: AtomicBool::new(false),
         progress: Progress::new(cfg.progress, start),
     };
+    // A header (CSV) goes before anything streams.
+    let mut head = Vec::new();
+    reporter.begin(&mut head);
+    if let Ok(mut o) = shared.out.lock() {
+        write_out(&mut **o, &head, &shared.quit);
+    }
     let (stdin, paths): (Vec<_>, Vec<_>) =
         cfg.paths.iter().cloned().partition(|p| walk::is_stdin(p));
     if !stdin.is_empty() {
@@ -145,6 +177,7 @@ pub fn scan(
             return Flow::Quit;
         }
         match v {
+            Visit::File(h) if shared.path_allowed(&h.path) => {}
             Visit::File(h) => shared.scan_haystack(&h),
             Visit::Skipped(path, reason) => {
                 if reason == SkipReason::SymlinkLoop {
@@ -160,8 +193,14 @@ pub fn scan(
             Flow::Continue
         }
     };
-    if let Err(e) = walk::walk_parallel(&paths, &cfg.walk, &visit) {
-        messages::error(None, &e);
+    match &cfg.input {
+        Input::Walk => {
+            if let Err(e) = walk::walk_parallel(&paths, &cfg.walk, &visit) {
+                messages::error(None, &e);
+            }
+        }
+        Input::Staged => shared.scan_staged(),
+        Input::History(range) => shared.scan_history(range),
     }
     shared.progress.finish();
     let mut summary = shared
@@ -175,8 +214,8 @@ pub fn scan(
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
     let out = shared.out.into_inner().unwrap_or_else(|e| e.into_inner());
+    all.sort_by(|a, b| (&a.path, a.line, a.offset).cmp(&(&b.path, b.line, b.offset)));
     if reporter.collects() {
-        all.sort_by(|a, b| (&a.path, a.offset).cmp(&(&b.path, b.offset)));
         let mut buf = Vec::new();
         reporter.finish(&all, &summary, &mut buf);
         write_out(out, &buf, &shared.quit);
@@ -191,7 +230,7 @@ pub fn scan(
     } else {
         ExitCode::Clean
     };
-    (summary, code)
+    (summary, code, all)
 }
 
 /// Masks `input` into `output` exactly as `pansweep redact -` does (line batches, the
@@ -409,6 +448,83 @@ impl Shared<'_> {
         Ok(result)
     }
 
+    /// Returns true if and only if a record is in the baseline or an allowed path.
+    fn known(&self, rec: &Record) -> bool {
+        self.cfg.baseline.as_ref().is_some_and(|b| b.contains(rec))
+    }
+
+    /// Scans the staged version of the files about to be committed.
+    fn scan_staged(&self) {
+        let top = match crate::git::top_level(Path::new(".")) {
+            Ok(t) => t,
+            Err(e) => return self.fail(None, &format!("--staged: {e}")),
+        };
+        let files = match crate::git::staged_files(&top) {
+            Ok(f) => f,
+            Err(e) => return self.fail(None, &format!("--staged: {e}")),
+        };
+        for f in files {
+            let path = PathBuf::from(&f.path);
+            if self.path_allowed(&path) {
+                continue;
+            }
+            match self.process(&path, Box::new(io::Cursor::new(f.data)), Target::None) {
+                Ok(r) => self.emit(r),
+                Err(e) => self.fail(Some(&path), &e),
+            }
+        }
+    }
+
+    /// Returns true if and only if the config allows every finding under `path`.
+    fn path_allowed(&self, path: &Path) -> bool {
+        self.cfg
+            .allow_paths
+            .as_ref()
+            .is_some_and(|o| o.matched(path, false).is_whitelist())
+    }
+
+    /// Scans the lines added by each commit of `range`, reporting each card once per file, at
+    /// the first commit that added it.
+    fn scan_history(&self, range: &str) {
+        let top = match crate::git::top_level(Path::new(".")) {
+            Ok(t) => t,
+            Err(e) => return self.fail(None, &format!("--git: {e}")),
+        };
+        let mut seen = std::collections::HashSet::new();
+        let each = |a: crate::git::Added| {
+            if self.path_allowed(Path::new(&a.path)) || crate::interrupted() {
+                return;
+            }
+            let mut result = FileResult {
+                bytes: a.text.len() as u64,
+                ..FileResult::default()
+            };
+            let findings = self.detector.find(&a.text);
+            for f in &findings {
+                if !self.cfg.policy.reports(f.confidence) {
+                    result.below_threshold += 1;
+                    continue;
+                }
+                if crate::policy::allowed_by_comment(&a.text, f.span.start) {
+                    result.allowed += 1;
+                    continue;
+                }
+                let rec = history_record(&a, f);
+                if self.known(&rec) {
+                    result.baselined += 1;
+                    continue;
+                }
+                if seen.insert((a.path.clone(), f.kind, f.fingerprint)) {
+                    result.records.push(rec);
+                }
+            }
+            self.emit(result);
+        };
+        if let Err(e) = crate::git::added_lines(&top, range, each) {
+            self.fail(None, &e);
+        }
+    }
+
     /// Returns true if and only if `redact` masks this finding.
     fn masks(&self, f: &Finding, r: &RedactConfig) -> bool {
         self.cfg.policy.reports(f.confidence) && !(f.test_card && r.keep_test_cards)
@@ -418,7 +534,10 @@ impl Shared<'_> {
     fn masked_commit(&self, chunk: &Chunk<'_>, findings: &[Finding], r: &RedactConfig) -> Vec<u8> {
         let window = Span::new(chunk.commit.start, chunk.commit.end);
         let mut out = chunk.bytes[chunk.commit.clone()].to_vec();
-        for f in findings.iter().filter(|f| self.masks(f, r)) {
+        let masked = findings.iter().filter(|f| {
+            self.masks(f, r) && !crate::policy::allowed_by_comment(chunk.bytes, f.span.start)
+        });
+        for f in masked {
             mask::mask_finding(chunk.bytes, window, &mut out, f, r.spec);
         }
         out
@@ -458,13 +577,25 @@ impl Shared<'_> {
                 lines.advance(chunk, f.span.start);
                 let shown = match &self.cfg.redact {
                     Some(r) => self.masks(f, r),
-                    None => self.cfg.policy.reports(f.confidence),
+                    None => {
+                        self.cfg.policy.reports(f.confidence)
+                            && !(f.test_card && self.cfg.policy.hide_test_cards)
+                    }
                 };
                 if !shown {
                     result.below_threshold += 1;
                     continue;
                 }
-                result.records.push(locate(chunk, lines, path, f));
+                if crate::policy::allowed_by_comment(chunk.bytes, f.span.start) {
+                    result.allowed += 1;
+                    continue;
+                }
+                let rec = locate(chunk, lines, path, f);
+                if self.known(&rec) {
+                    result.baselined += 1;
+                    continue;
+                }
+                result.records.push(rec);
                 if let (Some(masked), Some(r)) = (masked, &self.cfg.redact)
                     && r.diff
                     && f.span.start >= diffed_until
@@ -505,6 +636,8 @@ impl Shared<'_> {
             s.bytes_scanned += result.bytes;
             s.below_threshold += result.below_threshold;
             s.files_changed += u64::from(result.changed);
+            s.allowed += result.allowed;
+            s.baselined += result.baselined;
             for r in &result.records {
                 *s.findings.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
                 if let Some(b) = &r.brand {
@@ -518,7 +651,7 @@ impl Shared<'_> {
                 });
             }
         }
-        if self.reporter.collects()
+        if (self.reporter.collects() || self.cfg.collect)
             && let Ok(mut c) = self.collected.lock()
         {
             c.extend(result.records);
@@ -527,6 +660,37 @@ impl Shared<'_> {
             self.progress
                 .suspend(|| write_out(&mut **out, &buf, &self.quit));
         }
+    }
+}
+
+/// A finding in the lines a commit added, located in the file after that commit.
+fn history_record(a: &crate::git::Added, f: &Finding) -> Record {
+    let text = &a.text;
+    let idx = crate::locate::count_newlines(&text[..f.span.start]);
+    let line_start = memchr::memrchr(b'\n', &text[..f.span.start]).map_or(0, |i| i + 1);
+    let cvv = f.cvv.map(|c| {
+        let ci = crate::locate::count_newlines(&text[..c.start]);
+        let cls = memchr::memrchr(b'\n', &text[..c.start]).map_or(0, |i| i + 1);
+        crate::report::CvvLocation {
+            line: a.lines.get(ci).copied().unwrap_or(0),
+            column: (c.start - cls + 1) as u64,
+            length: c.len() as u64,
+        }
+    });
+    Record {
+        path: a.path.clone(),
+        line: a.lines.get(idx).copied().unwrap_or(0),
+        column: (f.span.start - line_start + 1) as u64,
+        offset: 0,
+        length: f.span.len() as u64,
+        kind: f.kind,
+        brand: f.brand.clone(),
+        masked: f.masked.clone(),
+        confidence: f.confidence,
+        test_card: f.test_card,
+        cvv,
+        fingerprint: f.fingerprint,
+        commit: Some((a.commit.clone(), a.date.clone())),
     }
 }
 

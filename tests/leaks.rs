@@ -58,7 +58,7 @@ fn assert_clean(what: &str, output: &str, secrets: &[String]) {
 #[test]
 fn no_format_prints_a_full_pan_or_cvv() {
     let (t, secrets) = loaded_tree();
-    for format in ["text", "jsonl", "json"] {
+    for format in ["text", "jsonl", "json", "sarif", "junit", "csv"] {
         for extra in [
             &[][..],
             &["--explain"][..],
@@ -88,4 +88,45 @@ fn errors_and_help_do_not_print_card_data() {
     assert_clean("error run", &r.stdout, &secrets);
     let r = t.run(&["--help"]);
     assert_clean("help", &r.stdout, &secrets);
+}
+
+#[test]
+fn redact_reports_diffs_and_baselines_do_not_print_card_data() {
+    let (t, secrets) = loaded_tree();
+    let r = t.run(&["scan", "--write-baseline", "base.json", "."]);
+    r.code(1);
+    let base = std::fs::read_to_string(t.join("base.json")).unwrap();
+    assert_clean("baseline file", &base, &secrets);
+    for format in ["text", "jsonl", "json"] {
+        let r = t.run(&[
+            "redact",
+            "--dry-run",
+            "--diff",
+            "--format",
+            format,
+            "a.log",
+            "b.log.gz",
+        ]);
+        r.code(1);
+        assert_clean(
+            &format!("redact --dry-run --diff {format}"),
+            &r.stdout,
+            &secrets,
+        );
+        assert_clean("redact stderr", &r.stderr, &secrets);
+    }
+    let r = t.run(&["redact", "--diff", "--report", "report.txt", "."]);
+    r.code(0);
+    assert_clean("redact --diff", &r.stdout, &secrets);
+    assert_clean(
+        "redact report",
+        &std::fs::read_to_string(t.join("report.txt")).unwrap(),
+        &secrets,
+    );
+    // And the files themselves no longer hold it.
+    assert_clean(
+        "masked file",
+        &std::fs::read_to_string(t.join("a.log")).unwrap(),
+        &secrets,
+    );
 }

@@ -3,6 +3,7 @@
 mod util;
 
 mod detection;
+mod git;
 mod leaks;
 mod output;
 mod redact;

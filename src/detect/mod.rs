@@ -89,6 +89,11 @@ impl Detector {
         &self.rules
     }
 
+    /// The key its fingerprints are made with.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
     /// Every finding in `bytes`, ordered by start offset.
     pub fn find(&self, bytes: &[u8]) -> Vec<Finding> {
         self.run(bytes, &Document::default(), None)

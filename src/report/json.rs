@@ -20,6 +20,10 @@ pub struct RecordJson<'a> {
     test_card: bool,
     cvv: Option<CvvJson>,
     fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -48,6 +52,8 @@ impl<'a> From<&'a Record> for RecordJson<'a> {
                 length: c.length,
             }),
             fingerprint: r.fingerprint.to_string(),
+            commit: r.commit.as_ref().map(|c| c.0.as_str()),
+            date: r.commit.as_ref().map(|c| c.1.as_str()),
         }
     }
 }

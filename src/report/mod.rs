@@ -1,7 +1,10 @@
 //! Reporters: format findings and the summary. Format only — no reads, no decisions, no exit
 //! codes. Every value shown is masked; a [`Record`] holds no raw digits.
 
+pub mod csv;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod summary;
 pub mod text;
 
@@ -51,6 +54,8 @@ pub struct Record {
     pub cvv: Option<CvvLocation>,
     /// Keyed, non-reversible identity.
     pub fingerprint: Fingerprint,
+    /// For `--git`: the commit that added it, and that commit's author date.
+    pub commit: Option<(String, String)>,
 }
 
 /// A rule decision shown by `--explain`.
@@ -85,6 +90,8 @@ pub struct DiffLine {
 
 /// Formats findings for one output format.
 pub trait Reporter: Send + Sync {
+    /// Appends whatever starts the output (a CSV header, say).
+    fn begin(&self, _out: &mut Vec<u8>) {}
     /// Appends the findings of one file (in order) to `out`.
     fn file(&self, records: &[Record], out: &mut Vec<u8>);
     /// Appends whatever ends the output (a JSON document's summary, say).

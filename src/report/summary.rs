@@ -30,6 +30,10 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Files `redact` changed.
     pub files_changed: u64,
+    /// Findings on lines marked `pansweep:allow`.
+    pub allowed: u64,
+    /// Findings already in the `--baseline`.
+    pub baselined: u64,
     /// `Some(dry_run)` for `redact`.
     pub redact: Option<bool>,
 }
@@ -64,6 +68,8 @@ impl Summary {
             "failing": self.failing,
             "below_min_confidence": self.below_threshold,
             "files_changed": self.files_changed,
+            "allowed": self.allowed,
+            "baselined": self.baselined,
             "elapsed_seconds": seconds(self.elapsed),
             "mb_per_s": self.mb_per_s(),
         })
@@ -135,6 +141,16 @@ impl Summary {
                 s,
                 "  public test cards: {} (do not fail the run unless --strict)",
                 self.test_cards
+            );
+        }
+        if self.allowed > 0 {
+            let _ = writeln!(s, "  allowed by pansweep:allow comments: {}", self.allowed);
+        }
+        if self.baselined > 0 {
+            let _ = writeln!(
+                s,
+                "  already in the baseline (not shown): {}",
+                self.baselined
             );
         }
         if self.below_threshold > 0 {
