@@ -94,13 +94,38 @@ impl Default for MaskSpec {
 /// in a track is masked except the field separators and sentinels; a security code loses
 /// every digit. Lengths never change.
 pub fn mask_finding(bytes: &[u8], window: Span, out: &mut [u8], finding: &Finding, spec: MaskSpec) {
-    let mut put = |i: usize| {
-        if window.start <= i && i < window.end {
-            out[i - window.start] = spec.mask_char;
+    // A full-width digit (three bytes) is masked with the full-width mask character, which
+    // is three bytes too; an ASCII digit with the ASCII one.
+    let wide = fullwidth(spec.mask_char);
+    let mut put = |(i, width): (usize, usize)| {
+        let with: &[u8] = if width == 3 {
+            &wide
+        } else {
+            std::slice::from_ref(&spec.mask_char)
+        };
+        for (k, &b) in with.iter().enumerate() {
+            if window.start <= i + k && i + k < window.end {
+                out[i + k - window.start] = b;
+            }
         }
     };
-    // Indices of the ASCII digits of a span.
-    let digits = |sp: Span| (sp.start..sp.end).filter(|&i| bytes[i].is_ascii_digit());
+    // (index, byte width) of each digit of a span.
+    let digits = |sp: Span| {
+        let mut i = sp.start;
+        std::iter::from_fn(move || {
+            while i < sp.end {
+                let at = i;
+                match crate::detect::candidates::digit_at(bytes, at) {
+                    Some((_, w)) => {
+                        i += w;
+                        return Some((at, w));
+                    }
+                    None => i += 1,
+                }
+            }
+            None
+        })
+    };
     if finding.kind == Kind::Cvv {
         digits(finding.span).for_each(&mut put);
         return;
@@ -108,9 +133,9 @@ pub fn mask_finding(bytes: &[u8], window: Span, out: &mut [u8], finding: &Findin
     let pan = finding.span;
     let total = digits(pan).count();
     let (first, last) = spec.style.keep();
-    for (seen, i) in digits(pan).enumerate() {
+    for (seen, d) in digits(pan).enumerate() {
         if seen >= first && seen + last < total {
-            put(i);
+            put(d);
         }
     }
     // Track data after the PAN: name, expiry, service code, discretionary data; the
@@ -123,12 +148,20 @@ pub fn mask_finding(bytes: &[u8], window: Span, out: &mut [u8], finding: &Findin
     {
         let separator_d = i == pan.end && b == b'D';
         if b.is_ascii_alphanumeric() && !separator_d {
-            put(i);
+            put((i, 1));
         }
     }
     if let Some(code) = finding.cvv {
         digits(code).for_each(&mut put);
     }
+}
+
+/// The UTF-8 bytes of the full-width form (U+FF01–U+FF5E) of a printable ASCII character.
+pub fn fullwidth(c: u8) -> [u8; 3] {
+    let ch = char::from_u32(0xFF00 + u32::from(c.clamp(0x21, 0x7E)) - 0x20).unwrap_or('\u{FF0A}');
+    let mut buf = [0u8; 3];
+    ch.encode_utf8(&mut buf);
+    buf
 }
 
 /// A line for people to read, with every finding inside `window` shown as its display form
@@ -287,6 +320,23 @@ mod tests {
             line,
             "card [411111******1111] cvv=[***] id 550000******0004\\r"
         );
+    }
+
+    #[test]
+    fn full_width_digits_get_a_full_width_mask() {
+        let t = "番号：４１１１１１１１１１１１１１１１";
+        let start = t.find('４').unwrap();
+        let f = finding(
+            Kind::Pan,
+            Span::new(start, t.len()),
+            Span::new(start, t.len()),
+            None,
+        );
+        let out = masked_with(t, &f, MaskSpec::default(), Span::new(0, t.len()));
+        assert_eq!(out, "番号：４１１１１１＊＊＊＊＊＊１１１１");
+        assert_eq!(out.len(), t.len());
+        assert_eq!(fullwidth(b'#'), "＃".as_bytes());
+        assert_eq!(fullwidth(b'x'), "ｘ".as_bytes());
     }
 
     #[test]

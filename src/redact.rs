@@ -143,17 +143,43 @@ impl InPlace {
     fn chunk(&mut self, chunk: &Chunk<'_>, masked: &[u8]) {
         let base = chunk.commit.start;
         let original = &chunk.bytes[chunk.commit.clone()];
-        for (i, (&o, &m)) in original.iter().zip(masked).enumerate() {
-            if o == m {
+        let mut i = 0;
+        while i < original.len() {
+            if original[i] == masked[i] {
+                i += 1;
                 continue;
             }
-            let offset = chunk.file_offset(base + i);
-            // Only ASCII characters are ever replaced, so one decoded byte is one code unit.
-            let (expected, replacement) = match self.encoding {
-                Encoding::Bytes => (vec![o], vec![m]),
-                Encoding::Utf16Le => (vec![o, 0], vec![m, 0]),
-                Encoding::Utf16Be => (vec![0, o], vec![0, m]),
+            let (offset, expected, replacement, next) = match self.encoding {
+                Encoding::Bytes => (
+                    chunk.file_offset(base + i),
+                    vec![original[i]],
+                    vec![masked[i]],
+                    i + 1,
+                ),
+                // A UTF-16 file was decoded to UTF-8: re-encode the whole character (a digit
+                // and its mask are one code unit each, so the length holds).
+                Encoding::Utf16Le | Encoding::Utf16Be => {
+                    let mut s = i;
+                    while s > 0 && original[s] & 0xC0 == 0x80 {
+                        s -= 1;
+                    }
+                    let mut e = s + 1;
+                    while e < original.len() && original[e] & 0xC0 == 0x80 {
+                        e += 1;
+                    }
+                    let be = self.encoding == Encoding::Utf16Be;
+                    (
+                        chunk.file_offset(base + s),
+                        utf16_units(&original[s..e], be),
+                        utf16_units(&masked[s..e], be),
+                        e,
+                    )
+                }
             };
+            i = next;
+            if expected.len() != replacement.len() {
+                continue; // masks replace like with like; never change a length
+            }
             match self.edits.last_mut() {
                 Some(e) if e.offset + e.expected.len() as u64 == offset => {
                     e.expected.extend(expected);
@@ -333,6 +359,20 @@ pub fn gzip_header(original: &[u8], body_len: u64, target: u64) -> Option<Vec<u8
         h.push(0);
     }
     Some(h)
+}
+
+/// The UTF-16 code units of a UTF-8 character, as bytes.
+fn utf16_units(utf8: &[u8], big_endian: bool) -> Vec<u8> {
+    let s = String::from_utf8_lossy(utf8);
+    s.encode_utf16()
+        .flat_map(|u| {
+            if big_endian {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            }
+        })
+        .collect()
 }
 
 fn modified(m: &Metadata) -> Option<std::time::SystemTime> {

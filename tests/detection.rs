@@ -356,3 +356,59 @@ fn security_codes_in_csv_columns_and_sql_inserts() {
     );
     assert!(v[0]["cvv"].is_null());
 }
+
+/// `４１１１…`: the full-width form of an ASCII digit string.
+fn full_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(0xFF10 + (c as u32 - '0' as u32)).unwrap(),
+            ' ' => '\u{3000}',
+            '-' => '\u{FF0D}',
+            c => c,
+        })
+        .collect()
+}
+
+#[test]
+fn full_width_digits_and_japanese_separators() {
+    let jcb = card("3566", 16, 97);
+    for written in [
+        full_width(&jcb),
+        full_width(&grouped(&jcb, &[4, 4, 4, 4], " ")),
+        full_width(&grouped(&jcb, &[4, 4, 4, 4], "-")),
+    ] {
+        let (v, code) = scan_text(
+            &format!(
+                "カード番号：{written}　セキュリティコード：{}\n",
+                full_width("123")
+            ),
+            &[],
+        );
+        assert_eq!(code, 1);
+        assert_eq!(v.len(), 1, "{}", redact_digits(&written));
+        assert_eq!(v[0]["brand"], "jcb");
+        assert_eq!(v[0]["masked"], masked(&jcb));
+        assert_eq!(v[0]["length"], written.len());
+        assert_eq!(
+            v[0]["cvv"]["length"], 9,
+            "three full-width digits are nine bytes"
+        );
+    }
+}
+
+#[test]
+fn other_separators_and_url_encoding() {
+    let mc = card("5424", 16, 98);
+    for sep in [".", "+", "\u{a0}", "%20", "%2D"] {
+        let written = grouped(&mc, &[4, 4, 4, 4], sep);
+        let (v, _) = scan_text(&format!("GET /pay?card%3D{written}%26exp%3D1127\n"), &[]);
+        assert_eq!(v.len(), 1, "{sep:?}");
+        assert_eq!(v[0]["masked"], masked(&mc), "{sep:?}");
+    }
+    // Dotted versions and addresses are not cards.
+    let (v, _) = scan_text(
+        "v4.64.68884.9950382 10.251.198.196:50010 1.2.3.4111\n",
+        &["--min-confidence", "low"],
+    );
+    assert_eq!(v.len(), 0);
+}

@@ -615,3 +615,31 @@ fn a_concurrent_appender_loses_nothing() {
     assert_eq!(tail, expected, "appended lines lost or changed");
     assert!(!after[..start_len].contains(&card("4", 16, 1)));
 }
+
+#[test]
+fn full_width_digits_are_masked_with_full_width_stars() {
+    let t = Tree::new();
+    let pan = card("4", 16, 84);
+    let fw: String = pan
+        .chars()
+        .map(|c| char::from_u32(0xFF10 + (c as u32 - '0' as u32)).unwrap())
+        .collect();
+    let text = format!("カード番号：{fw}\n");
+    t.write("ja.log", &text);
+    let mut utf16 = vec![0xfe, 0xff];
+    text.encode_utf16()
+        .for_each(|u| utf16.extend(u.to_be_bytes()));
+    t.write("ja16.log", &utf16);
+    t.run(&["redact", "-q", "."]).code(0);
+    let want = format!("カード番号：{}＊＊＊＊＊＊{}\n", &fw[..18], &fw[36..]);
+    let got = std::fs::read_to_string(t.join("ja.log")).unwrap();
+    assert_eq!(got.len(), text.len());
+    assert_eq!(got, want);
+    let raw = std::fs::read(t.join("ja16.log")).unwrap();
+    assert_eq!(raw.len(), utf16.len());
+    let units: Vec<u16> = raw[2..]
+        .chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    assert_eq!(String::from_utf16(&units).unwrap(), want);
+}

@@ -26,7 +26,7 @@ pub struct Candidate {
     groups: [u8; MAX_GROUPS],
     ngroups: usize,
     /// The separator between groups, if the token is grouped.
-    pub sep: Option<u8>,
+    pub sep: Option<&'static [u8]>,
 }
 
 impl Candidate {
@@ -54,25 +54,92 @@ impl fmt::Debug for Candidate {
             .field("masked", &self.masked())
             .field("ndigits", &self.ndigits)
             .field("groups", &self.groups())
-            .field("sep", &self.sep.map(char::from))
+            .field("sep", &self.sep.map(String::from_utf8_lossy))
             .finish()
     }
 }
 
-/// Returns the length of the run of ASCII digits starting at `at`.
+/// Separators that may join the digit groups of a card number: a space or dash (also the
+/// full-width and ideographic forms common in Japanese input, and a no-break space), a dot,
+/// a plus (URL form encoding), or a percent-encoded space or dash.
+pub const SEPARATORS: [&[u8]; 10] = [
+    b" ",
+    b"-",
+    b".",
+    b"+",
+    b"\xc2\xa0",
+    "\u{3000}".as_bytes(),
+    "\u{ff0d}".as_bytes(),
+    b"%20",
+    b"%2D",
+    b"%2d",
+];
+
+/// If a digit starts at `i` — ASCII, or full-width `０`–`９` (U+FF10–U+FF19, three bytes in
+/// UTF-8) — its ASCII value and byte length.
 #[inline]
-fn digit_run(bytes: &[u8], at: usize) -> usize {
-    bytes[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count()
+pub fn digit_at(bytes: &[u8], i: usize) -> Option<(u8, usize)> {
+    let b = *bytes.get(i)?;
+    if b.is_ascii_digit() {
+        return Some((b, 1));
+    }
+    if b == 0xEF
+        && bytes.get(i + 1) == Some(&0xBC)
+        && let Some(&c) = bytes.get(i + 2)
+        && (0x90..=0x99).contains(&c)
+    {
+        return Some((b'0' + (c - 0x90), 3));
+    }
+    None
 }
 
-/// Returns the index of the next ASCII digit at or after `from`.
-#[inline]
-fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
-    // Eight bytes at a time: a byte is a digit iff (b | 0x80) - 0x30 has a result < 10, which
-    // the SWAR test below approximates; exact bytes are checked after a hit.
+/// The run of digits starting at `at`: (bytes, digits). `WIDE`: full-width digits may occur.
+#[inline(always)]
+fn digit_run<const WIDE: bool>(bytes: &[u8], at: usize) -> (usize, usize) {
+    let ascii = bytes[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let (mut len, mut count) = (ascii, ascii);
+    if !WIDE {
+        return (len, count);
+    }
+    // Full-width digits are rare: only then walk unit by unit.
+    while let Some((_, w)) = digit_at(bytes, at + len) {
+        len += w;
+        count += 1;
+    }
+    (len, count)
+}
+
+/// The separator token at `at`, if one is there and a digit follows it.
+#[inline(always)]
+fn separator_at(bytes: &[u8], at: usize) -> Option<&'static [u8]> {
+    // Decided on the first byte: this runs after every short digit group, and `-`, `.` and
+    // spaces follow digits all the time in logs.
+    let rest = &bytes[at..];
+    let sep = match *rest.first()? {
+        b' ' => SEPARATORS[0],
+        b'-' => SEPARATORS[1],
+        b'.' => SEPARATORS[2],
+        b'+' => SEPARATORS[3],
+        0xC2 if rest.starts_with(SEPARATORS[4]) => SEPARATORS[4],
+        0xE3 if rest.starts_with(SEPARATORS[5]) => SEPARATORS[5],
+        0xEF if rest.starts_with(SEPARATORS[6]) => SEPARATORS[6],
+        b'%' if rest.starts_with(SEPARATORS[7]) => SEPARATORS[7],
+        b'%' if rest.starts_with(SEPARATORS[8]) => SEPARATORS[8],
+        b'%' if rest.starts_with(SEPARATORS[9]) => SEPARATORS[9],
+        _ => return None,
+    };
+    digit_at(bytes, at + sep.len()).map(|_| sep)
+}
+
+/// Returns the index of the next digit (ASCII, or with `WIDE` also full-width) at or after
+/// `from`.
+#[inline(always)]
+fn next_digit<const WIDE: bool>(bytes: &[u8], from: usize) -> Option<usize> {
+    // Eight bytes at a time: lanes holding an ASCII digit, or 0xEF (the lead byte of a
+    // full-width digit; checked exactly after a hit).
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut i = from;
@@ -80,21 +147,31 @@ fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
         let mut w = [0u8; 8];
         w.copy_from_slice(&bytes[i..i + 8]);
         let x = u64::from_le_bytes(w);
-        // High bit set in a lane whose byte is in 0x30..=0x39 (no false negatives).
+        // High bit set in a lane whose byte is in 0x30..=0x39 (exact).
         let t = x & !HI;
         let ge30 = t.wrapping_add(LO * (0x80 - 0x30));
         let le39 = (LO * (0x80 + 0x39)).wrapping_sub(t);
-        let lanes = ge30 & le39 & !x & HI;
-        if lanes != 0 {
-            let j = i + (lanes.trailing_zeros() / 8) as usize;
-            return Some(j);
+        let digits = ge30 & le39 & !x & HI;
+        // High bit set in the lowest lane equal to 0xEF (higher lanes may be false hits,
+        // which the exact check below skips).
+        let ef = if WIDE {
+            let y = x ^ (LO * 0xEF);
+            y.wrapping_sub(LO) & !y & HI
+        } else {
+            0
+        };
+        let mut lanes = digits | ef;
+        while lanes != 0 {
+            let bit = lanes & lanes.wrapping_neg();
+            let j = i + (bit.trailing_zeros() / 8) as usize;
+            if digits & bit != 0 || digit_at(bytes, j).is_some() {
+                return Some(j);
+            }
+            lanes &= lanes - 1;
         }
         i += 8;
     }
-    bytes[i..]
-        .iter()
-        .position(|b| b.is_ascii_digit())
-        .map(|p| p + i)
+    (i..bytes.len()).find(|&j| digit_at(bytes, j).is_some())
 }
 
 /// Fewest digits a token needs to be handed on (`--explain` shows 12-digit tokens).
@@ -108,47 +185,60 @@ pub fn for_each_candidate(bytes: &[u8], f: impl FnMut(Candidate)) {
 
 /// One pass over `bytes`: `on_number` gets every token of at least [`MIN_DIGITS`] digits,
 /// `on_short` every lone run of 3 or 4 digits (a possible security code), left to right.
-pub fn for_each_token(
+pub fn for_each_token(bytes: &[u8], on_number: impl FnMut(Candidate), on_short: impl FnMut(Span)) {
+    // A buffer without 0xEF holds no full-width digit: take the ASCII-only path.
+    if memchr::memchr(0xEF, bytes).is_some() {
+        tokens::<true>(bytes, on_number, on_short)
+    } else {
+        tokens::<false>(bytes, on_number, on_short)
+    }
+}
+
+fn tokens<const WIDE: bool>(
     bytes: &[u8],
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
 ) {
-    let n = bytes.len();
     let mut pos = 0;
-    while let Some(start) = next_digit(bytes, pos) {
+    while let Some(start) = next_digit::<WIDE>(bytes, pos) {
         // First measure the token without copying anything: most tokens in logs are short
         // (dates, times, counters) and are dropped here.
-        let first = digit_run(bytes, start);
-        let mut end = start + first;
+        let (first_len, first) = digit_run::<WIDE>(bytes, start);
+        let mut end = start + first_len;
         let mut ndigits = first;
-        let mut sep = None;
+        let mut groups = 1;
+        let mut sep: Option<&'static [u8]> = None;
+        let mut second = Span::new(end, end);
         if first <= MAX_GROUP {
-            while end + 1 < n {
-                let s = bytes[end];
-                if !(s == b' ' || s == b'-') || sep.is_some_and(|x| x != s) {
+            while let Some(s) = separator_at(bytes, end) {
+                if sep.is_some_and(|x| x != s) {
                     break;
                 }
-                let g = digit_run(bytes, end + 1);
+                let (glen, g) = digit_run::<WIDE>(bytes, end + s.len());
                 // A long run after a separator is a number of its own, not a group.
-                if g == 0 || g > MAX_GROUP {
+                if g > MAX_GROUP {
                     break;
                 }
                 sep = Some(s);
+                if groups == 1 {
+                    second = Span::new(end + s.len(), end + s.len() + glen);
+                }
+                groups += 1;
                 ndigits += g;
-                end += 1 + g;
+                end += s.len() + glen;
             }
         }
         pos = end;
         if ndigits < MIN_DIGITS {
             if sep.is_none() && (3..=4).contains(&first) {
                 on_short(Span::new(start, end));
-            } else if (3..=4).contains(&(ndigits - first))
-                && end - (start + first + 1) == ndigits - first
+            } else if groups == 2
+                && (3..=4).contains(&(ndigits - first))
                 && glued_to_word(bytes, start)
             {
                 // `CVC2 026`: the keyword's digit chained with the code; the code is the
                 // second and last group.
-                on_short(Span::new(start + first + 1, end));
+                on_short(second);
             }
             continue;
         }
@@ -160,9 +250,26 @@ pub fn for_each_token(
             ngroups: 0,
             sep,
         };
-        for group in bytes[start..end].split(|b| !b.is_ascii_digit()) {
-            push_group(&mut c, group);
+        let mut i = start;
+        let mut group = 0u8;
+        while i < end {
+            match digit_at(bytes, i) {
+                Some((d, w)) => {
+                    if c.ndigits < MAX_DIGITS {
+                        c.digits[c.ndigits] = d;
+                    }
+                    c.ndigits += 1;
+                    group = group.saturating_add(1);
+                    i += w;
+                }
+                None => {
+                    push_group(&mut c, group);
+                    group = 0;
+                    i += sep.map_or(1, <[u8]>::len);
+                }
+            }
         }
+        push_group(&mut c, group);
         on_number(c);
     }
 }
@@ -172,15 +279,9 @@ fn glued_to_word(bytes: &[u8], start: usize) -> bool {
     start > 0 && (bytes[start - 1].is_ascii_alphabetic() || bytes[start - 1] == b'_')
 }
 
-fn push_group(c: &mut Candidate, group: &[u8]) {
-    for &d in group {
-        if c.ndigits < MAX_DIGITS {
-            c.digits[c.ndigits] = d;
-        }
-        c.ndigits += 1;
-    }
+fn push_group(c: &mut Candidate, group: u8) {
     if c.ngroups < MAX_GROUPS {
-        c.groups[c.ngroups] = group.len().min(255) as u8;
+        c.groups[c.ngroups] = group;
     }
     c.ngroups += 1;
 }
@@ -235,19 +336,43 @@ mod tests {
     }
 
     #[test]
+    fn full_width_digits_and_other_separators() {
+        let fw = "４１１１　１１１１　１１１１　１１１１";
+        let t = tokens(&format!("カード番号：{fw}。"));
+        assert_eq!(t[0].0, fw);
+        assert_eq!(t[0].1, Some(vec![4, 4, 4, 4]));
+        for sep in [".", "+", "\u{a0}", "%20", "%2D", "－"] {
+            let s = ["4111", "1111", "1111", "1111"].join(sep);
+            let t = tokens(&format!("x {s} y"));
+            assert_eq!(t.len(), 1, "{sep:?}");
+            assert_eq!(t[0].0, s, "{sep:?}");
+        }
+        let mut v = Vec::new();
+        for_each_candidate(
+            "４１１１１１１１１１１１１１１１".as_bytes(),
+            |c| v.push(c.digits().map(<[u8]>::to_vec)),
+        );
+        assert_eq!(v, [Some(b"4111111111111111".to_vec())]);
+    }
+
+    #[test]
     fn swar_digit_search_matches_scalar() {
         let mut bytes: Vec<u8> = (0u8..=255).collect();
         bytes.extend_from_slice(b"xxxxxxxxxxxxxxxxxxxxxxx9");
+        bytes.extend_from_slice("x０yｘ\u{ef}".as_bytes());
         for from in 0..bytes.len() {
-            let want = bytes[from..]
-                .iter()
-                .position(|b| b.is_ascii_digit())
-                .map(|p| p + from);
-            assert_eq!(next_digit(&bytes, from), want, "from {from}");
+            let want = (from..bytes.len()).find(|&j| digit_at(&bytes, j).is_some());
+            assert_eq!(next_digit::<true>(&bytes, from), want, "from {from}");
+            let ascii = (from..bytes.len()).find(|&j| bytes[j].is_ascii_digit());
+            assert_eq!(next_digit::<false>(&bytes, from), ascii, "from {from}");
         }
         for b in 0u8..=255 {
             let v = [b'a', b'a', b'a', b'a', b'a', b'a', b'a', b];
-            assert_eq!(next_digit(&v, 0).is_some(), b.is_ascii_digit(), "byte {b}");
+            assert_eq!(
+                next_digit::<true>(&v, 0).is_some(),
+                b.is_ascii_digit(),
+                "byte {b}"
+            );
         }
     }
 }

@@ -23,6 +23,8 @@ pub fn before_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
     let before = |k: usize| span.start.checked_sub(k).map(|i| bytes[i]);
     if let Some(p) = before(1) {
         match p {
+            // Percent-encoded punctuation (`pan%3D4111…`) is a boundary.
+            b if is_word(b) && percent_escape_ends_at(bytes, span.start) => {}
             b if is_word(b) => {
                 return Some("glued to letters or digits before it (id, hex, base64)");
             }
@@ -65,6 +67,14 @@ pub fn after_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// Returns true if and only if `%XX` (two hex digits) ends just before `at`.
+fn percent_escape_ends_at(bytes: &[u8], at: usize) -> bool {
+    at >= 3
+        && bytes[at - 3] == b'%'
+        && bytes[at - 2].is_ascii_hexdigit()
+        && bytes[at - 1].is_ascii_hexdigit()
 }
 
 /// Returns the number of ASCII digits immediately before `at`.
@@ -160,6 +170,7 @@ mod tests {
         assert!(reject(&format!("^{t}?"), t).is_some());
         assert!(reject(&format!("x 12.{t}"), t).is_some());
         assert_eq!(reject(&format!("visa,1200,{t},05/25"), t), None);
+        assert_eq!(reject(&format!("?pan%3D{t}%26exp"), t), None);
     }
 
     #[test]

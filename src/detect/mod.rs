@@ -156,7 +156,7 @@ impl Detector {
                 span: code.code,
                 region: code.code,
                 brand: None,
-                masked: mask::display_code(code.code.len()),
+                masked: mask::display_code(digits_in(bytes, code.code)),
                 confidence: Confidence::Medium,
                 test_card: false,
                 cvv: None,
@@ -269,7 +269,7 @@ impl Detector {
                     continue;
                 };
                 let want = if &*p.brand == "amex" { 4 } else { 3 };
-                if code.code.len() != want {
+                if digits_in(bytes, code.code) != want {
                     continue;
                 }
                 if best.is_none_or(|(_, r)| rank < r) {
@@ -341,6 +341,22 @@ impl Detector {
             reason,
         }
     }
+}
+
+/// The number of digits (ASCII or full-width) in `span`.
+pub fn digits_in(bytes: &[u8], span: Span) -> usize {
+    let mut i = span.start;
+    let mut n = 0;
+    while i < span.end {
+        match candidates::digit_at(bytes, i) {
+            Some((_, w)) => {
+                n += 1;
+                i += w;
+            }
+            None => i += 1,
+        }
+    }
+    n
 }
 
 /// How well a code at `code` fits the card number at `pan`, smaller is better:
