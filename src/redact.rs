@@ -105,7 +105,7 @@ impl Writer {
                 edits: Vec::new(),
                 meta,
             }),
-            Container::Gzip => Writer::Recompress(Recompress::new(path, meta)?),
+            c => Writer::Recompress(Recompress::new(path, meta, c)?),
         })
     }
 
@@ -223,13 +223,14 @@ impl InPlace {
 pub struct Recompress {
     path: PathBuf,
     meta: Metadata,
-    encoder: Option<GzEncoder<BufWriter<File>>>,
+    encoder: Option<Encoder>,
+    container: Container,
     tmp: Option<tempfile::TempPath>,
     changed: bool,
 }
 
 impl Recompress {
-    fn new(path: &Path, meta: Metadata) -> Result<Recompress, WriteError> {
+    fn new(path: &Path, meta: Metadata, container: Container) -> Result<Recompress, WriteError> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -242,7 +243,8 @@ impl Recompress {
         Ok(Recompress {
             path: path.to_path_buf(),
             meta,
-            encoder: Some(GzEncoder::new(BufWriter::new(file), Compression::default())),
+            encoder: Some(Encoder::new(container, BufWriter::new(file))?),
+            container,
             tmp: Some(tmp),
             changed: false,
         })
@@ -270,7 +272,11 @@ impl Recompress {
         // name and time and a padding comment.
         let head = read_head(&self.path)?;
         let body_len = file.metadata()?.len().saturating_sub(FLATE2_HEADER as u64);
-        let (file, tmp) = match gzip_header(&head, body_len, self.meta.len()) {
+        let header = match self.container {
+            Container::Gzip => gzip_header(&head, body_len, self.meta.len()),
+            _ => None,
+        };
+        let (file, tmp) = match header {
             Some(header) => {
                 let dir = tmp.parent().unwrap_or(Path::new("."));
                 let sized = tempfile::Builder::new()
@@ -306,6 +312,48 @@ impl Recompress {
             .map_err(|e| WriteError::Io(e.error))?;
         sync_parent(&self.path)?;
         Ok(true)
+    }
+}
+
+/// A compressor of the same format as the file being rewritten.
+enum Encoder {
+    Gzip(GzEncoder<BufWriter<File>>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<File>>),
+    Bzip2(bzip2::write::BzEncoder<BufWriter<File>>),
+    Xz(liblzma::write::XzEncoder<BufWriter<File>>),
+}
+
+impl Encoder {
+    fn new(container: Container, out: BufWriter<File>) -> io::Result<Encoder> {
+        Ok(match container {
+            Container::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(out, 3)?),
+            Container::Bzip2 => Encoder::Bzip2(bzip2::write::BzEncoder::new(
+                out,
+                bzip2::Compression::default(),
+            )),
+            Container::Xz => Encoder::Xz(liblzma::write::XzEncoder::new(out, 6)),
+            Container::Gzip | Container::Plain => {
+                Encoder::Gzip(GzEncoder::new(out, Compression::default()))
+            }
+        })
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        match self {
+            Encoder::Gzip(e) => e.write_all(data),
+            Encoder::Zstd(e) => e.write_all(data),
+            Encoder::Bzip2(e) => e.write_all(data),
+            Encoder::Xz(e) => e.write_all(data),
+        }
+    }
+
+    fn finish(self) -> io::Result<BufWriter<File>> {
+        match self {
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Zstd(e) => e.finish(),
+            Encoder::Bzip2(e) => e.finish(),
+            Encoder::Xz(e) => e.finish(),
+        }
     }
 }
 

@@ -25,6 +25,36 @@ pub enum Container {
     Plain,
     /// gzip, possibly several members (`cat a.gz b.gz`).
     Gzip,
+    /// Zstandard, possibly several frames.
+    Zstd,
+    /// bzip2, possibly several streams.
+    Bzip2,
+    /// xz, possibly several streams.
+    Xz,
+}
+
+impl Container {
+    /// Recognises a compressed file by its magic bytes (never by its name).
+    pub fn sniff(head: &[u8]) -> Container {
+        match head {
+            [0x1f, 0x8b, ..] => Container::Gzip,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Container::Zstd,
+            [b'B', b'Z', b'h', b'1'..=b'9', ..] => Container::Bzip2,
+            [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Container::Xz,
+            _ => Container::Plain,
+        }
+    }
+
+    /// A reader of the decompressed bytes of `raw`.
+    fn decoder(self, raw: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Container::Plain => raw,
+            Container::Gzip => Box::new(MultiGzDecoder::new(raw)),
+            Container::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
+            Container::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(raw)),
+            Container::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw)),
+        })
+    }
 }
 
 /// How the text is encoded.
@@ -47,6 +77,34 @@ pub struct Sniffed {
     pub encoding: Encoding,
     /// A NUL byte in the first block of a non-UTF-16 source.
     pub binary: bool,
+    /// A UTF-16 source starts with a byte-order mark.
+    pub bom: bool,
+}
+
+/// Recognises UTF-16 without a byte-order mark (Windows event exports): in text of ASCII
+/// characters, every other byte is NUL. Needs 64+ bytes, at least 90% of the high bytes NUL
+/// and almost no NUL low bytes.
+fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
+    let n = head.len() / 2;
+    if n < 32 {
+        return None;
+    }
+    let zeros = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .take(n)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    if odd * 10 >= n * 9 && even * 20 < n {
+        Some(Encoding::Utf16Le)
+    } else if even * 10 >= n * 9 && odd * 20 < n {
+        Some(Encoding::Utf16Be)
+    } else {
+        None
+    }
 }
 
 /// One buffer of decoded text and the part of it this buffer is responsible for.
@@ -93,20 +151,23 @@ impl Source {
     /// Sniffs `raw` (a file or stdin) and prepares to decode it; `decompress` allows gzip.
     pub fn open(mut raw: Box<dyn Read + Send>, decompress: bool) -> io::Result<Source> {
         let head = read_up_to(&mut raw, SNIFF_SIZE)?;
-        let gz = decompress && head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b;
-        let (mut reader, head, container): (Box<dyn Read + Send>, Vec<u8>, Container) = if gz {
-            let mut dec: Box<dyn Read + Send> =
-                Box::new(MultiGzDecoder::new(Cursor::new(head).chain(raw)));
+        let container = if decompress {
+            Container::sniff(&head)
+        } else {
+            Container::Plain
+        };
+        let (mut reader, head): (Box<dyn Read + Send>, Vec<u8>) = if container != Container::Plain {
+            let mut dec = container.decoder(Box::new(Cursor::new(head).chain(raw)))?;
             // A corrupt header shows here; what follows is reported by the chunk loop.
             let inner = read_up_to(&mut dec, SNIFF_SIZE)?;
-            (dec, inner, Container::Gzip)
+            (dec, inner)
         } else {
-            (raw, head, Container::Plain)
+            (raw, head)
         };
-        let encoding = match head.get(..2) {
-            Some([0xff, 0xfe]) => Encoding::Utf16Le,
-            Some([0xfe, 0xff]) => Encoding::Utf16Be,
-            _ => Encoding::Bytes,
+        let (encoding, bom) = match head.get(..2) {
+            Some([0xff, 0xfe]) => (Encoding::Utf16Le, true),
+            Some([0xfe, 0xff]) => (Encoding::Utf16Be, true),
+            _ => (utf16_without_bom(&head).unwrap_or(Encoding::Bytes), false),
         };
         let binary = encoding == Encoding::Bytes && memchr::memchr(0, &head).is_some();
         reader = Box::new(Cursor::new(head).chain(reader));
@@ -116,6 +177,7 @@ impl Source {
                 container,
                 encoding,
                 binary,
+                bom,
             },
         })
     }
@@ -129,6 +191,7 @@ impl Source {
                 container: Container::Plain,
                 encoding: Encoding::Bytes,
                 binary: false,
+                bom: false,
             },
         }
     }
@@ -162,10 +225,11 @@ impl Source {
         let chunk_size = chunk_size.max(4 * CONTEXT);
         let defer = CONTEXT;
         let mut reader = self.reader;
+        let bom = self.sniffed.bom;
         let mut utf16 = match self.sniffed.encoding {
             Encoding::Bytes => None,
-            Encoding::Utf16Le => Some(Utf16Decoder::new(false)),
-            Encoding::Utf16Be => Some(Utf16Decoder::new(true)),
+            Encoding::Utf16Le => Some(Utf16Decoder::new(false, bom)),
+            Encoding::Utf16Be => Some(Utf16Decoder::new(true, bom)),
         };
         let mut buf: Vec<u8> = Vec::with_capacity(chunk_size + 2 * CONTEXT);
         let mut map: Vec<u64> = Vec::new();
@@ -285,12 +349,12 @@ struct Utf16Decoder {
 }
 
 impl Utf16Decoder {
-    fn new(big_endian: bool) -> Utf16Decoder {
+    fn new(big_endian: bool, bom: bool) -> Utf16Decoder {
         Utf16Decoder {
             big_endian,
             pending: Vec::new(),
             raw_pos: 0,
-            bom_skipped: false,
+            bom_skipped: !bom,
         }
     }
 
@@ -445,6 +509,61 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn utf16_without_bom_is_recognised_and_not_binary() {
+        let text = "2024-03-11 00:34:02, Info  PaySvc  Card capture for terminal POS31\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let src = Source::open(Box::new(Cursor::new(le)), true).unwrap();
+        assert_eq!(
+            (src.sniffed.encoding, src.sniffed.bom, src.sniffed.binary),
+            (Encoding::Utf16Le, false, false)
+        );
+        src.for_each_chunk(CHUNK_SIZE, |c| {
+            assert_eq!(c.bytes, text.as_bytes());
+            assert_eq!(c.file_offset(5), 10);
+            Ok(())
+        })
+        .unwrap();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let src = Source::open(Box::new(Cursor::new(be)), true).unwrap();
+        assert_eq!(src.sniffed.encoding, Encoding::Utf16Be);
+        // A binary file with scattered NULs is not UTF-16.
+        let bin: Vec<u8> = (0..200u32)
+            .map(|i| if i % 7 == 0 { 0 } else { (i % 250) as u8 + 1 })
+            .collect();
+        let src = Source::open(Box::new(Cursor::new(bin)), true).unwrap();
+        assert!(src.sniffed.binary);
+    }
+
+    #[test]
+    fn every_compression_is_recognised_by_magic() {
+        use std::io::Write;
+        let text = b"line one\ncard here\n".repeat(100);
+        let mut z = Vec::new();
+        zstd::stream::copy_encode(&text[..], &mut z, 3).unwrap();
+        let mut b = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        b.write_all(&text).unwrap();
+        let b = b.finish().unwrap();
+        let mut x = liblzma::write::XzEncoder::new(Vec::new(), 6);
+        x.write_all(&text).unwrap();
+        let x = x.finish().unwrap();
+        for (data, want) in [
+            (z, Container::Zstd),
+            (b, Container::Bzip2),
+            (x, Container::Xz),
+        ] {
+            let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+            assert_eq!(src.sniffed.container, want);
+            let mut got = Vec::new();
+            src.for_each_chunk(CHUNK_SIZE, |c| {
+                got.extend_from_slice(&c.bytes[c.commit.clone()]);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, text, "{want:?}");
+        }
     }
 
     #[test]

@@ -643,3 +643,72 @@ fn full_width_digits_are_masked_with_full_width_stars() {
         .collect();
     assert_eq!(String::from_utf16(&units).unwrap(), want);
 }
+
+#[test]
+fn zstd_bzip2_and_xz_are_scanned_and_rewritten_in_their_own_format() {
+    let t = Tree::new();
+    let pan = card("2200", 16, 85);
+    let text = format!("{}card {pan} cvv=777\n", "line\n".repeat(500));
+    let mut z = Vec::new();
+    zstd::stream::copy_encode(text.as_bytes(), &mut z, 3).unwrap();
+    let mut b = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    b.write_all(text.as_bytes()).unwrap();
+    let mut x = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    x.write_all(text.as_bytes()).unwrap();
+    // Names that say nothing: formats are recognised by their magic bytes.
+    t.write("a.log.1", &z);
+    t.write("b.dat", b.finish().unwrap());
+    t.write("c", x.finish().unwrap());
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    r.code(1);
+    let v = r.jsonl();
+    assert_eq!(v.len(), 3);
+    assert!(
+        v.iter()
+            .all(|f| f["line"] == 501 && f["masked"] == masked(&pan))
+    );
+    t.run(&["redact", "-q", "."]).code(0);
+    let want = text
+        .replace(&pan, &masked(&pan))
+        .replace("cvv=777", "cvv=***");
+    let mut out = String::new();
+    zstd::stream::read::Decoder::new(&std::fs::read(t.join("a.log.1")).unwrap()[..])
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, want);
+    out.clear();
+    bzip2::read::MultiBzDecoder::new(&std::fs::read(t.join("b.dat")).unwrap()[..])
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, want);
+    out.clear();
+    liblzma::read::XzDecoder::new(&std::fs::read(t.join("c")).unwrap()[..])
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(out, want);
+    t.run(&["scan", "-q", "."]).code(0);
+}
+
+#[test]
+fn utf16_without_bom_is_scanned_and_masked() {
+    let t = Tree::new();
+    let pan = card("4", 16, 86);
+    let text =
+        format!("2024-03-11 00:34:02, Info  PaySvc  Card capture for terminal POS31: {pan}\r\n");
+    let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    t.write("cbs.log", &bytes);
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "cbs.log"]);
+    r.code(1);
+    assert_eq!(r.jsonl()[0]["offset"], 2 * text.find(&pan).unwrap() as u64);
+    t.run(&["redact", "-q", "cbs.log"]).code(0);
+    let after = std::fs::read(t.join("cbs.log")).unwrap();
+    let units: Vec<u16> = after
+        .chunks(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    assert_eq!(
+        String::from_utf16(&units).unwrap(),
+        text.replace(&pan, &masked(&pan))
+    );
+}
