@@ -14,6 +14,7 @@
 //!   holds spans and a [`finding::Masked`] display form.
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod baseline;
 pub mod cli;
 pub mod config;

@@ -119,6 +119,8 @@ struct FileResult {
     baselined: u64,
     bytes: u64,
     changed: bool,
+    /// Findings reported but left as they are (in archives, which `redact` does not rewrite).
+    not_written: bool,
 }
 
 /// Where the masked text of a file goes.
@@ -342,7 +344,18 @@ impl Shared<'_> {
         &self,
         path: &Path,
         reader: Box<dyn Read + Send>,
+        target: Target<'_>,
+    ) -> Result<FileResult, String> {
+        self.process_at(path, reader, target, 0)
+    }
+
+    /// [`Shared::process`] for an input nested `depth` archives deep.
+    fn process_at(
+        &self,
+        path: &Path,
+        reader: Box<dyn Read + Send>,
         mut target: Target<'_>,
+        depth: usize,
     ) -> Result<FileResult, String> {
         let display = messages::escape_path(path);
         let stream = matches!(target, Target::Stream(_));
@@ -354,6 +367,10 @@ impl Shared<'_> {
             Source::open(reader, self.cfg.decompress)
                 .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))?
         };
+        if let Some(kind) = source.sniffed.archive.filter(|_| !stream) {
+            let writing = matches!(target, Target::File(_));
+            return self.process_archive(path, source, kind, depth, writing);
+        }
         if source.sniffed.binary && !self.cfg.binary && !stream {
             self.skip(SkipReason::Binary);
             return Ok(FileResult::default());
@@ -525,6 +542,68 @@ impl Shared<'_> {
         }
     }
 
+    /// Scans the members of an archive as files of their own (`archive.zip!dir/member.log`).
+    /// `redact` does not rewrite archives: their findings are listed and reported as an error.
+    fn process_archive(
+        &self,
+        path: &Path,
+        source: Source,
+        kind: crate::archive::ArchiveKind,
+        depth: usize,
+        writing: bool,
+    ) -> Result<FileResult, String> {
+        /// Archives inside archives are read this deep.
+        const MAX_DEPTH: usize = 3;
+        if depth >= MAX_DEPTH {
+            return Err(format!(
+                "archive nested more than {MAX_DEPTH} deep; not scanned"
+            ));
+        }
+        let mut total = FileResult::default();
+        let each = |name: &str, data: Vec<u8>| {
+            let member = PathBuf::from(format!("{}!{}", path.display(), name));
+            match self.process_at(
+                &member,
+                Box::new(io::Cursor::new(data)),
+                Target::None,
+                depth + 1,
+            ) {
+                Ok(r) => {
+                    total.bytes += r.bytes;
+                    total.below_threshold += r.below_threshold;
+                    total.allowed += r.allowed;
+                    total.baselined += r.baselined;
+                    total.records.extend(r.records);
+                    total.explained.extend(r.explained);
+                }
+                Err(e) => self.fail(Some(&member), &e),
+            }
+        };
+        let problem = |name: &str, reason: &str| {
+            self.fail(
+                Some(&PathBuf::from(format!("{}!{}", path.display(), name))),
+                reason,
+            )
+        };
+        let limits = crate::archive::Limits::default();
+        if let Err(e) =
+            crate::archive::for_each_member(kind, source.into_reader(), limits, each, problem)
+        {
+            self.fail(Some(path), &e);
+        }
+        if writing && !total.records.is_empty() {
+            total.not_written = true;
+            self.fail(
+                Some(path),
+                &format!(
+                    "an archive is not rewritten; its {} finding(s) are listed above and were NOT masked",
+                    total.records.len()
+                ),
+            );
+        }
+        Ok(total)
+    }
+
     /// Returns true if and only if `redact` masks this finding.
     fn masks(&self, f: &Finding, r: &RedactConfig) -> bool {
         self.cfg.policy.reports(f.confidence) && !(f.test_card && r.keep_test_cards)
@@ -636,6 +715,9 @@ impl Shared<'_> {
             s.bytes_scanned += result.bytes;
             s.below_threshold += result.below_threshold;
             s.files_changed += u64::from(result.changed);
+            if result.not_written {
+                s.not_masked += result.records.len() as u64;
+            }
             s.allowed += result.allowed;
             s.baselined += result.baselined;
             for r in &result.records {

@@ -79,6 +79,8 @@ pub struct Sniffed {
     pub binary: bool,
     /// A UTF-16 source starts with a byte-order mark.
     pub bom: bool,
+    /// A zip or tar archive (after decompression), when archives are read.
+    pub archive: Option<crate::archive::ArchiveKind>,
 }
 
 /// Recognises UTF-16 without a byte-order mark (Windows event exports): in text of ASCII
@@ -170,6 +172,11 @@ impl Source {
             _ => (utf16_without_bom(&head).unwrap_or(Encoding::Bytes), false),
         };
         let binary = encoding == Encoding::Bytes && memchr::memchr(0, &head).is_some();
+        let archive = if decompress {
+            crate::archive::sniff(&head)
+        } else {
+            None
+        };
         reader = Box::new(Cursor::new(head).chain(reader));
         Ok(Source {
             reader,
@@ -178,8 +185,14 @@ impl Source {
                 encoding,
                 binary,
                 bom,
+                archive,
             },
         })
+    }
+
+    /// The decoded (decompressed) byte stream, for reading an archive's members.
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        self.reader
     }
 
     /// A source passed through as it is, with no sniffing: for live streams, where waiting
@@ -192,6 +205,7 @@ impl Source {
                 encoding: Encoding::Bytes,
                 binary: false,
                 bom: false,
+                archive: None,
             },
         }
     }

@@ -255,3 +255,69 @@ fn threads_flag_gives_the_same_findings() {
     b.sort();
     assert_eq!(a, b);
 }
+
+#[test]
+fn archive_members_are_scanned_and_named() {
+    use std::io::Write;
+    let t = Tree::new();
+    let a = card("4", 16, 610);
+    let b = card("52", 16, 611);
+    let c = card("37", 15, 612);
+    // logs.zip: one plain member, one gzip member; bundle.tar.gz: a member and a nested zip.
+    let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zw.start_file("app/one.log", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zw.write_all(format!("x\ncard {a}\n").as_bytes()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!("card {b}\n").as_bytes()).unwrap();
+    zw.start_file("two.log.gz", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zw.write_all(&gz.finish().unwrap()).unwrap();
+    let zip_bytes = zw.finish().unwrap().into_inner();
+    t.write("logs.zip", &zip_bytes);
+    let mut tb = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("inner/c.log", format!("card {c}\n").into_bytes()),
+        ("nested.zip", zip_bytes.clone()),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tb.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    let mut tgz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    tgz.write_all(&tb.into_inner().unwrap()).unwrap();
+    t.write("bundle.tgz", tgz.finish().unwrap());
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    r.code(1);
+    let mut paths: Vec<String> = r
+        .jsonl()
+        .iter()
+        .map(|f| format!("{}:{}", f["path"].as_str().unwrap(), f["line"]))
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "./bundle.tgz!inner/c.log:1",
+            "./bundle.tgz!nested.zip!app/one.log:2",
+            "./bundle.tgz!nested.zip!two.log.gz:1",
+            "./logs.zip!app/one.log:2",
+            "./logs.zip!two.log.gz:1",
+        ]
+    );
+    // redact lists what it cannot mask and fails; the archives are untouched.
+    let before = std::fs::read(t.join("logs.zip")).unwrap();
+    let r = t.run(&["redact", "logs.zip"]);
+    r.code(2).finds(&a, 1);
+    assert!(
+        r.stderr.contains("archive is not rewritten") && r.stderr.contains("NOT masked"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(t.join("logs.zip")).unwrap(), before);
+    // A corrupt archive is an error, not a silent pass.
+    t.write("bad.zip", b"PK\x03\x04 this is not really a zip");
+    t.run(&["scan", "-q", "bad.zip"]).code(2);
+}

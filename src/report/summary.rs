@@ -36,6 +36,8 @@ pub struct Summary {
     pub baselined: u64,
     /// `Some(dry_run)` for `redact`.
     pub redact: Option<bool>,
+    /// Findings `redact` could not mask (inside archives).
+    pub not_masked: u64,
 }
 
 impl Summary {
@@ -68,6 +70,7 @@ impl Summary {
             "failing": self.failing,
             "below_min_confidence": self.below_threshold,
             "files_changed": self.files_changed,
+            "not_masked": self.not_masked,
             "allowed": self.allowed,
             "baselined": self.baselined,
             "elapsed_seconds": seconds(self.elapsed),
@@ -109,6 +112,13 @@ impl Summary {
                     "  masked: {total} finding(s) in {} file(s) changed",
                     self.files_changed
                 );
+                if self.not_masked > 0 {
+                    let _ = writeln!(
+                        s,
+                        "  NOT masked: {} finding(s) inside archives (listed above)",
+                        self.not_masked
+                    );
+                }
             }
             None => {}
         }
