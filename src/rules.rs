@@ -81,6 +81,9 @@ pub struct BrandTable {
     brands: Vec<Brand>,
     /// Sorted longest prefix first, so the most specific range wins.
     ranges: Vec<RangeRule>,
+    /// Indices into `ranges` by the first digit a number must start with: most numbers in
+    /// logs (timestamps start with 1) meet no range at all.
+    by_first: [Vec<usize>; 10],
     groupings: Vec<Vec<u8>>,
 }
 
@@ -94,6 +97,7 @@ impl BrandTable {
         let mut table = BrandTable {
             brands: Vec::new(),
             ranges: Vec::new(),
+            by_first: Default::default(),
             groupings: Vec::new(),
         };
         table.extend(syntax, origin)?;
@@ -174,6 +178,13 @@ impl BrandTable {
         }
         // Stable sort: equal prefix lengths keep file order.
         self.ranges.sort_by_key(|r| std::cmp::Reverse(r.prefix_len));
+        self.by_first = Default::default();
+        for (i, r) in self.ranges.iter().enumerate() {
+            let scale = 10u64.pow(r.prefix_len as u32 - 1);
+            for d in (r.lo / scale)..=(r.hi / scale).min(9) {
+                self.by_first[d as usize].push(i);
+            }
+        }
         for (i, b) in syntax.brands.iter().enumerate() {
             let idx = first_new + i;
             for e in &b.examples {
@@ -215,7 +226,14 @@ impl BrandTable {
         if n > 31 {
             return None;
         }
-        for r in &self.ranges {
+        let Some(first) = digits
+            .first()
+            .map(|d| usize::from(d.wrapping_sub(b'0')))
+            .filter(|&d| d < 10)
+        else {
+            return None;
+        };
+        for r in self.by_first[first].iter().map(|&i| &self.ranges[i]) {
             if r.lengths & (1 << n) == 0 || n < r.prefix_len {
                 continue;
             }

@@ -413,6 +413,14 @@ impl Shared<'_> {
                 &mut lines,
                 &mut result,
             );
+            // Scanning a top-level file: pass findings on as they come. (redact keeps them
+            // until the file is written, as a retry discards them; archive members are merged.)
+            if self.cfg.redact.is_none()
+                && depth == 0
+                && result.records.len() + result.explained.len() >= 1000
+            {
+                self.flush_findings(&mut result);
+            }
             if let Some(masked) = masked {
                 let res = match &mut target {
                     Target::None => Ok(()),
@@ -699,7 +707,9 @@ impl Shared<'_> {
         lines.advance(chunk, chunk.commit.end);
     }
 
-    fn emit(&self, result: FileResult) {
+    /// Writes and counts the findings, verdicts and diff lines gathered so far, and empties
+    /// them: a file with a million findings must not hold them all.
+    fn flush_findings(&self, result: &mut FileResult) {
         let mut buf = Vec::new();
         for e in &result.explained {
             explain_line(e, &self.cfg.style, &mut buf);
@@ -709,17 +719,9 @@ impl Shared<'_> {
             crate::report::text::diff_line(d, &self.cfg.style, &mut buf);
         }
         if let Ok(mut s) = self.summary.lock() {
-            self.progress
-                .update(&s, result.bytes, result.records.len() as u64);
-            s.files_scanned += 1;
-            s.bytes_scanned += result.bytes;
-            s.below_threshold += result.below_threshold;
-            s.files_changed += u64::from(result.changed);
             if result.not_written {
                 s.not_masked += result.records.len() as u64;
             }
-            s.allowed += result.allowed;
-            s.baselined += result.baselined;
             for r in &result.records {
                 *s.findings.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
                 if let Some(b) = &r.brand {
@@ -733,14 +735,31 @@ impl Shared<'_> {
                 });
             }
         }
+        result.explained.clear();
+        result.diff.clear();
+        let records = std::mem::take(&mut result.records);
         if (self.reporter.collects() || self.cfg.collect)
             && let Ok(mut c) = self.collected.lock()
         {
-            c.extend(result.records);
+            c.extend(records);
         }
         if let Ok(mut out) = self.out.lock() {
             self.progress
                 .suspend(|| write_out(&mut **out, &buf, &self.quit));
+        }
+    }
+
+    fn emit(&self, mut result: FileResult) {
+        let found = result.records.len() as u64;
+        self.flush_findings(&mut result);
+        if let Ok(mut s) = self.summary.lock() {
+            self.progress.update(&s, result.bytes, found);
+            s.files_scanned += 1;
+            s.bytes_scanned += result.bytes;
+            s.below_threshold += result.below_threshold;
+            s.files_changed += u64::from(result.changed);
+            s.allowed += result.allowed;
+            s.baselined += result.baselined;
         }
     }
 }

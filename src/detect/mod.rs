@@ -55,6 +55,28 @@ pub struct Detector {
     key: Key,
 }
 
+/// Why a token is not a card number. Formatted only for `--explain`: rejections are the
+/// common case (a 13-digit epoch timestamp every line), so they must not allocate.
+#[derive(Clone, Copy, Debug)]
+enum Reject {
+    /// A fixed rule.
+    Rule(&'static str),
+    /// More digits than any card number has.
+    TooLong(usize),
+    /// No brand has this prefix with this many digits.
+    NoBrand(usize),
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reject::Rule(r) => f.write_str(r),
+            Reject::TooLong(n) => write!(f, "{n} digits: longer than any card number"),
+            Reject::NoBrand(n) => write!(f, "no brand has this prefix with {n} digits"),
+        }
+    }
+}
+
 /// What is known about the whole document a buffer belongs to.
 #[derive(Clone, Debug, Default)]
 pub struct Document {
@@ -137,7 +159,7 @@ impl Detector {
                     accepted: outcome.as_ref().ok().map(|h| (h.kind, h.base.0)),
                     reason: match &outcome {
                         Ok(h) => h.base.1.to_string(),
-                        Err(r) => r.clone(),
+                        Err(r) => r.to_string(),
                     },
                 });
             }
@@ -169,7 +191,7 @@ impl Detector {
     }
 
     /// Decides whether one token is a PAN; `Err` holds the rejecting rule.
-    fn judge(&self, bytes: &[u8], c: &Candidate) -> Result<PanHit, String> {
+    fn judge(&self, bytes: &[u8], c: &Candidate) -> Result<PanHit, Reject> {
         let track = if c.sep.is_none() && (13..=19).contains(&c.ndigits) {
             track::track_around(bytes, c.span)
         } else {
@@ -181,13 +203,13 @@ impl Detector {
             None => lookalike::boundary_rejection(bytes, c.span),
         };
         if let Some(r) = boundary {
-            return Err(r.to_string());
+            return Err(Reject::Rule(r));
         }
         if c.ndigits < 13 {
-            return Err("shorter than 13 digits".into());
+            return Err(Reject::Rule("shorter than 13 digits"));
         }
         let Some(digits) = c.digits() else {
-            return Err(format!("{} digits: longer than any card number", c.ndigits));
+            return Err(Reject::TooLong(c.ndigits));
         };
         let grouped = c.sep.is_some();
         if grouped
@@ -195,16 +217,15 @@ impl Detector {
                 .groups()
                 .is_some_and(|g| self.rules.brands.grouping_allowed(g))
         {
-            return Err("digit groups are not a card layout (e.g. 4-4-4-4, 4-6-5)".into());
+            return Err(Reject::Rule(
+                "digit groups are not a card layout (e.g. 4-4-4-4, 4-6-5)",
+            ));
         }
         if !luhn::luhn_valid(digits) {
-            return Err("fails the Luhn check".into());
+            return Err(Reject::Rule("fails the Luhn check"));
         }
         let Some(brand) = self.rules.brands.lookup(digits) else {
-            return Err(format!(
-                "no brand has this prefix with {} digits",
-                digits.len()
-            ));
+            return Err(Reject::NoBrand(digits.len()));
         };
         let mut buf = [0u8; candidates::MAX_DIGITS];
         buf[..digits.len()].copy_from_slice(digits);

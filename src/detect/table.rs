@@ -64,7 +64,7 @@ pub fn csv_code(bytes: &[u8], pan: Span, header: &TableHeader) -> Option<Span> {
 pub fn sql_code(bytes: &[u8], pan: Span, kw: &Keywords) -> Option<Span> {
     let (ls, le) = line_bounds(bytes, pan);
     let line = &bytes[ls..le];
-    let values_at = find_ci(line, b"values")?;
+    let values_at = find_values(line)?;
     let before = &line[..values_at];
     let open = memchr::memrchr(b'(', before)?;
     let close = open + memchr::memchr(b')', &before[open..])?;
@@ -175,9 +175,15 @@ fn line_bounds(bytes: &[u8], span: Span) -> (usize, usize) {
     (ls, le)
 }
 
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+/// Finds `VALUES` or `values` (the spellings SQL dumps use) with a SIMD search: this runs
+/// for every PAN without a code.
+fn find_values(hay: &[u8]) -> Option<usize> {
+    let upper = memchr::memmem::find(hay, b"VALUES");
+    let lower = memchr::memmem::find(hay, b"values");
+    match (upper, lower) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 #[cfg(test)]
