@@ -226,13 +226,10 @@ impl BrandTable {
         if n > 31 {
             return None;
         }
-        let Some(first) = digits
+        let first = digits
             .first()
             .map(|d| usize::from(d.wrapping_sub(b'0')))
-            .filter(|&d| d < 10)
-        else {
-            return None;
-        };
+            .filter(|&d| d < 10)?;
         for r in self.by_first[first].iter().map(|&i| &self.ranges[i]) {
             if r.lengths & (1 << n) == 0 || n < r.prefix_len {
                 continue;
