@@ -13,6 +13,12 @@
 //! * Raw digits exist only in the input buffer and inside [`detect`]; a [`finding::Finding`]
 //!   holds spans and a [`finding::Masked`] display form.
 #![deny(missing_docs)]
+// No unsafe code, and no unwrap/expect on input-dependent paths outside tests.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod archive;
 pub mod baseline;

@@ -4,6 +4,7 @@ mod util;
 
 mod detection;
 mod git;
+mod hostile;
 mod leaks;
 mod output;
 mod redact;

@@ -1,0 +1,169 @@
+//! Hostile and broken input: closed pipes, odd file names, /proc files, invalid UTF-8, a full
+//! disk during redact.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+#[test]
+fn closed_pipe_ends_quietly_with_the_code_earned() {
+    let t = Tree::new();
+    let mut text = String::new();
+    for i in 0..20_000 {
+        text.push_str(&format!("card {}\n", card("4", 16, 20_000 + i)));
+    }
+    t.write("many.log", &text);
+    let mut child = Command::new(bin())
+        .args(["scan", "many.log"])
+        .current_dir(t.path())
+        .env("PANSWEEP_FINGERPRINT_KEY", "t")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    let n = child.stdout.as_mut().unwrap().read(&mut first).unwrap();
+    assert!(n > 0);
+    drop(child.stdout.take()); // like `| head -1`
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{}", redact_digits(&stderr));
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings were earned before the pipe closed"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn file_names_with_newlines_and_invalid_utf8_are_reported_safely() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = Tree::new();
+    let name = std::ffi::OsStr::from_bytes(b"bad\nname\xff.log");
+    let pan = card("4", 16, 30_001);
+    std::fs::write(t.path().join(name), format!("card {pan}\n")).unwrap();
+    let r = t.run(&["scan", "-q", "--color", "never", "."]);
+    r.code(1);
+    assert_eq!(
+        r.stdout.lines().count(),
+        1,
+        "a newline in a name must not forge a line: {}",
+        redact_digits(&r.stdout)
+    );
+    assert!(
+        r.stdout.contains("bad\\nname"),
+        "{}",
+        redact_digits(&r.stdout)
+    );
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    let v = r.code(1).jsonl();
+    assert_eq!(v.len(), 1);
+    assert!(v[0]["path"].as_str().unwrap().contains("name"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn proc_files_that_report_size_zero_are_read() {
+    // /proc/self/status says its size is 0 but has content.
+    let t = Tree::new();
+    assert_eq!(std::fs::metadata("/proc/self/status").unwrap().len(), 0);
+    let r = t.run(&["scan", "-q", "--format", "json", "/proc/self/status"]);
+    r.code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["files_scanned"], 1);
+    assert!(
+        v["summary"]["bytes_scanned"].as_u64().unwrap() > 100,
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn invalid_utf8_and_late_nul_bytes_do_not_hide_cards() {
+    let t = Tree::new();
+    let pan = card("51", 16, 30_002);
+    let mut bytes = "ok line\n".repeat(2000).into_bytes(); // past the 8 KiB sniff
+    bytes.extend_from_slice(b"\xff\xfe\x00\xc3(garbage\x00 card ");
+    bytes.extend_from_slice(pan.as_bytes());
+    bytes.extend_from_slice(b" \xe2\x82\n");
+    t.write("mixed.log", &bytes);
+    t.run(&["scan", "-q", "mixed.log"]).code(1).finds(&pan, 1);
+    t.run(&["redact", "-q", "mixed.log"]).code(0);
+    let after = std::fs::read(t.join("mixed.log")).unwrap();
+    assert_eq!(after.len(), bytes.len());
+    assert!(!after.windows(16).any(|w| w == pan.as_bytes()));
+}
+
+/// Mounts a tiny tmpfs (root only, where mounting is allowed); `None` where it is not.
+#[cfg(target_os = "linux")]
+fn tiny_tmpfs(dir: &std::path::Path, size: &str) -> Option<()> {
+    let st = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    st.success().then_some(())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn full_disk_during_redact_leaves_the_file_untouched() {
+    use std::io::Write;
+    let t = Tree::new();
+    let disk = t.join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    if tiny_tmpfs(&disk, "256k").is_none() {
+        eprintln!("full-disk test not run: cannot mount a tmpfs here");
+        return;
+    }
+    let unmount = scopeguard(disk.clone());
+    // A gzip needs room for its temporary copy; fill the disk so there is none.
+    let pan = card("4", 16, 30_003);
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+    for i in 0..2000 {
+        e.write_all(format!("{i} card {pan} x\n").as_bytes())
+            .unwrap();
+    }
+    let gz = e.finish().unwrap();
+    std::fs::write(disk.join("app.log.gz"), &gz).unwrap();
+    let mut fill = std::fs::File::create(disk.join("filler")).unwrap();
+    let block = vec![7u8; 4096];
+    while fill.write_all(&block).is_ok() {}
+    let _ = fill.sync_all();
+    drop(fill);
+    let r = t.run(&["redact", "disk"]);
+    r.code(2);
+    assert!(
+        r.stderr.to_lowercase().contains("no space"),
+        "{}",
+        redact_digits(&r.stderr)
+    );
+    assert_eq!(std::fs::read(disk.join("app.log.gz")).unwrap(), gz);
+    let leftovers = std::fs::read_dir(&disk)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".pansweep-"))
+        .count();
+    assert_eq!(leftovers, 0, "temporary file left on the full disk");
+    drop(unmount);
+}
+
+/// Unmounts on drop, so a failing assertion does not leave a mount behind.
+#[cfg(target_os = "linux")]
+struct Unmount(std::path::PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn scopeguard(p: std::path::PathBuf) -> Unmount {
+    Unmount(p)
+}
