@@ -87,7 +87,12 @@ impl ConfigFile {
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let syntax: ConfigSyntax = toml::from_str(&text)
+        ConfigFile::parse(&text, path)
+    }
+
+    /// Parses and checks config text read from `path`.
+    pub fn parse(text: &str, path: PathBuf) -> anyhow::Result<ConfigFile> {
+        let syntax: ConfigSyntax = toml::from_str(text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
         let cfg = ConfigFile {
             path: Some(path),

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One command: build, generate the trees if missing (benches/corpus.py), warm the page cache,
+# then time with hyperfine, in one run: cat (the floor), ripgrep with a naive card regex, and
+# pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree. Prints GB/s and
+# the ratios. Needs hyperfine and ripgrep (apt-get install hyperfine ripgrep).
+#   BENCH_DIR=/tmp/pansweep-bench BENCH_SCALE=1 benches/compare.sh
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="${BENCH_DIR:-/tmp/pansweep-bench}"
+scale="${BENCH_SCALE:-1}"
+cargo build --release --manifest-path "$root/Cargo.toml" -q
+bin="$root/target/release/pansweep"
+[ -d "$dir/logs" ] || python3 "$root/benches/corpus.py" "$dir" --scale "$scale"
+export PANSWEEP_FINGERPRINT_KEY=bench
+regex='\b(?:\d[ -]?){12,18}\d\b'
+cd "$dir"
+find logs dense gz -type f -exec cat {} + > /dev/null   # warm the cache
+bytes() { find "$1" -type f -not -path '*/ignored/*' -not -path '*/.git/*' -printf '%s\n' | awk '{s+=$1} END {print s}'; }
+json="$(mktemp)"
+hyperfine -N -i --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$json" \
+  -n "cat logs" "sh -c 'find logs -type f -not -name *.tmp -exec cat {} + > /dev/null'" \
+  -n "rg -j1 logs" "rg -j1 -c '$regex' logs" \
+  -n "rg logs" "rg -c '$regex' logs" \
+  -n "pansweep -j1 logs" "sh -c '$bin scan -q -j1 --format jsonl logs > /dev/null'" \
+  -n "pansweep logs" "sh -c '$bin scan -q --format jsonl logs > /dev/null'" \
+  -n "rg -j1 dense" "rg -j1 -c '$regex' dense" \
+  -n "pansweep -j1 dense" "sh -c '$bin scan -q -j1 --format jsonl dense > /dev/null'" \
+  -n "zcat gz" "sh -c 'zcat gz/*.gz > /dev/null'" \
+  -n "pansweep -j1 gz" "sh -c '$bin scan -q -j1 --format jsonl gz > /dev/null'" \
+  > /dev/null || true
+python3 - "$json" "$(bytes logs)" "$(bytes dense)" "$(zcat gz/*.gz | wc -c)" <<'PY'
+import json, sys
+res = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
+size = {"logs": int(sys.argv[2]), "dense": int(sys.argv[3]), "gz": int(sys.argv[4])}
+print(f"{'command':24s} {'mean s':>8s} {'GB/s':>7s}")
+for name, t in res.items():
+    tree = name.split()[-1]
+    print(f"{name:24s} {t:8.3f} {size[tree] / t / 1e9:7.2f}")
+def ratio(a, b):
+    return res[a] / res[b] if a in res and b in res else float("nan")
+print(f"\npansweep/rg (time), all cores: {ratio('pansweep logs', 'rg logs'):.2f}   1 thread: {ratio('pansweep -j1 logs', 'rg -j1 logs'):.2f}")
+print(f"pansweep/cat (time), all cores: {ratio('pansweep logs', 'cat logs'):.2f}")
+print(f"zcat/pansweep on gz (throughput ratio): {ratio('zcat gz', 'pansweep -j1 gz'):.2f}")
+PY
