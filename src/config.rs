@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::baseline::Baseline;
-use crate::cli::{ConfidenceArg, MaskArg, RedactArgs, ScanArgs, When};
+use crate::cli::{ConfidenceArg, MaskArg, RedactArgs, ScanArgs, WalkArgs, When};
 use crate::detect::Detector;
 use crate::finding::Confidence;
 use crate::fingerprint::{Key, default_key_dir};
@@ -187,6 +187,18 @@ fn progress(when: When, quiet: bool) -> bool {
     }
 }
 
+/// The walk options of `scan` and `redact` alike.
+fn walk_options(w: &WalkArgs) -> WalkOptions {
+    WalkOptions {
+        no_ignore: w.no_ignore,
+        hidden: w.hidden,
+        globs: w.glob.clone(),
+        max_filesize: w.max_filesize,
+        follow: w.follow,
+        threads: w.threads,
+    }
+}
+
 /// The directory whose `.pansweep.toml` applies: the first path if it is a directory, else the
 /// current directory.
 pub fn config_dir(paths: &[PathBuf]) -> PathBuf {
@@ -228,14 +240,7 @@ pub fn scan_config(a: &ScanArgs, file: &ConfigFile, key: &Key) -> anyhow::Result
     };
     Ok(ScanConfig {
         paths: a.paths.clone(),
-        walk: WalkOptions {
-            no_ignore: a.walk.no_ignore,
-            hidden: a.walk.hidden,
-            globs: a.walk.glob.clone(),
-            max_filesize: a.walk.max_filesize,
-            follow: a.walk.follow,
-            threads: a.walk.threads,
-        },
+        walk: walk_options(&a.walk),
         policy: Policy {
             min_confidence: min
                 .or(file.confidence("min-confidence", file.syntax.min_confidence.as_deref())?)
@@ -271,14 +276,7 @@ pub fn redact_config(a: &RedactArgs) -> anyhow::Result<ScanConfig> {
     let min: Confidence = a.mask.min_confidence.into();
     Ok(ScanConfig {
         paths: a.paths.clone(),
-        walk: WalkOptions {
-            no_ignore: a.walk.no_ignore,
-            hidden: a.walk.hidden,
-            globs: a.walk.glob.clone(),
-            max_filesize: a.walk.max_filesize,
-            follow: a.walk.follow,
-            threads: a.walk.threads,
-        },
+        walk: walk_options(&a.walk),
         policy: Policy {
             min_confidence: min,
             fail_on: min,
