@@ -89,12 +89,37 @@ pub fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &str, f: &Finding) -
             length: chunk.file_offset(c.end) - chunk.file_offset(c.start),
         }
     });
-    Record {
-        path: path.to_string(),
+    let at = Location {
         line: lines.line,
         column: start - lines.line_start + 1,
         offset: start,
         length: end - start,
+    };
+    record(path.to_string(), f, at, cvv, None)
+}
+
+/// Where a finding is: 1-based line and byte column, byte offset and length.
+struct Location {
+    line: u64,
+    column: u64,
+    offset: u64,
+    length: u64,
+}
+
+/// A record of `f` at `at`; the one place a finding becomes a record.
+fn record(
+    path: String,
+    f: &Finding,
+    at: Location,
+    cvv: Option<CvvLocation>,
+    commit: Option<(String, String)>,
+) -> Record {
+    Record {
+        path,
+        line: at.line,
+        column: at.column,
+        offset: at.offset,
+        length: at.length,
         kind: f.kind,
         brand: f.brand.clone(),
         masked: f.masked.clone(),
@@ -102,6 +127,43 @@ pub fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &str, f: &Finding) -
         test_card: f.test_card,
         cvv,
         fingerprint: f.fingerprint,
-        commit: None,
+        commit,
     }
+}
+
+/// A finding in the lines a commit added, located in the file after that commit (`offset` is
+/// 0: the added lines are not a file).
+pub fn history_record(a: &crate::git::Added, f: &Finding) -> Record {
+    let text = &a.text;
+    // (line in the file, 1-based column) of byte `i` of the added text.
+    let place = |i: usize| {
+        let idx = count_newlines(&text[..i]);
+        let line_start = memchr::memrchr(b'\n', &text[..i]).map_or(0, |n| n + 1);
+        (
+            a.lines.get(idx).copied().unwrap_or(0),
+            (i - line_start + 1) as u64,
+        )
+    };
+    let (line, column) = place(f.span.start);
+    let cvv = f.cvv.map(|c| {
+        let (line, column) = place(c.start);
+        CvvLocation {
+            line,
+            column,
+            length: c.len() as u64,
+        }
+    });
+    let at = Location {
+        line,
+        column,
+        offset: 0,
+        length: f.span.len() as u64,
+    };
+    record(
+        a.path.clone(),
+        f,
+        at,
+        cvv,
+        Some((a.commit.clone(), a.date.clone())),
+    )
 }

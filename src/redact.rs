@@ -44,11 +44,7 @@ pub enum WriteError {
 /// `follow`), inside one of `roots`. Whether the file or its directory is writable is the
 /// operating system's call, made when the file is opened for writing: mode bits alone do not
 /// say (root may write a 0444 file, and `cp -a` of a read-only tree is a normal thing to mask).
-pub fn check_writable(
-    path: &Path,
-    follow: bool,
-    roots: &[PathBuf],
-) -> Result<Metadata, WriteError> {
+pub fn check_writable(path: &Path, follow: bool, roots: &[PathBuf]) -> Result<(), WriteError> {
     let lmeta = fs::symlink_metadata(path)?;
     if lmeta.file_type().is_symlink() && !follow {
         return Err(WriteError::Refused(
@@ -65,7 +61,7 @@ pub fn check_writable(
             "outside the paths given; not written".into(),
         ));
     }
-    Ok(meta)
+    Ok(())
 }
 
 /// One byte range to overwrite, with what must be there first.

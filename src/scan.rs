@@ -306,13 +306,11 @@ impl Shared<'_> {
         let writing = self.cfg.redact.as_ref().filter(|r| !r.dry_run);
         // A file that changes under us is scanned again; three tries, then an error.
         for _ in 0..3 {
-            let meta = match writing {
-                Some(r) => match redact::check_writable(&h.path, r.follow, &r.roots) {
-                    Ok(m) => Some(m),
-                    Err(e) => return self.fail(Some(&h.path), &e.to_string()),
-                },
-                None => None,
-            };
+            if let Some(r) = writing
+                && let Err(e) = redact::check_writable(&h.path, r.follow, &r.roots)
+            {
+                return self.fail(Some(&h.path), &e.to_string());
+            }
             let file = match File::open(&h.path) {
                 Ok(f) => f,
                 Err(e) => return self.fail(Some(&h.path), &walk::io_reason(&e)),
@@ -323,7 +321,7 @@ impl Shared<'_> {
                 Ok(_) => return self.skip(SkipReason::Special),
                 Err(e) => return self.fail(Some(&h.path), &walk::io_reason(&e)),
             };
-            let target = match meta {
+            let target = match writing {
                 Some(_) => Target::File(Box::new(Writer::Pending(opened))),
                 None => Target::None,
             };
@@ -534,7 +532,7 @@ impl Shared<'_> {
                     result.allowed += 1;
                     continue;
                 }
-                let rec = history_record(&a, f);
+                let rec = crate::locate::history_record(&a, f);
                 if self.known(&rec) {
                     result.baselined += 1;
                     continue;
@@ -761,37 +759,6 @@ impl Shared<'_> {
             s.allowed += result.allowed;
             s.baselined += result.baselined;
         }
-    }
-}
-
-/// A finding in the lines a commit added, located in the file after that commit.
-fn history_record(a: &crate::git::Added, f: &Finding) -> Record {
-    let text = &a.text;
-    let idx = crate::locate::count_newlines(&text[..f.span.start]);
-    let line_start = memchr::memrchr(b'\n', &text[..f.span.start]).map_or(0, |i| i + 1);
-    let cvv = f.cvv.map(|c| {
-        let ci = crate::locate::count_newlines(&text[..c.start]);
-        let cls = memchr::memrchr(b'\n', &text[..c.start]).map_or(0, |i| i + 1);
-        crate::report::CvvLocation {
-            line: a.lines.get(ci).copied().unwrap_or(0),
-            column: (c.start - cls + 1) as u64,
-            length: c.len() as u64,
-        }
-    });
-    Record {
-        path: a.path.clone(),
-        line: a.lines.get(idx).copied().unwrap_or(0),
-        column: (f.span.start - line_start + 1) as u64,
-        offset: 0,
-        length: f.span.len() as u64,
-        kind: f.kind,
-        brand: f.brand.clone(),
-        masked: f.masked.clone(),
-        confidence: f.confidence,
-        test_card: f.test_card,
-        cvv,
-        fingerprint: f.fingerprint,
-        commit: Some((a.commit.clone(), a.date.clone())),
     }
 }
 

@@ -170,7 +170,7 @@ impl Detector {
         for_each_token(bytes, on_number, on_short);
         let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(bytes, doc, &mut pans);
-        let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(bytes, p)).collect();
+        let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(p)).collect();
         for code in lone {
             let digits = &bytes[code.code.start..code.code.end];
             out.push(Finding {
@@ -342,7 +342,7 @@ impl Detector {
         }
     }
 
-    fn finish(&self, _bytes: &[u8], p: PanHit) -> Finding {
+    fn finish(&self, p: PanHit) -> Finding {
         let digits = &p.digits.0[..p.digits.1];
         let (confidence, reason) = if p.cvv.is_some() && p.kind == Kind::Pan {
             (Confidence::High, "security code nearby")
