@@ -93,13 +93,41 @@ pub fn digit_at(bytes: &[u8], i: usize) -> Option<(u8, usize)> {
     None
 }
 
+/// The number of ASCII digits in a row from `at`.
+#[inline(always)]
+fn ascii_digits(bytes: &[u8], at: usize) -> usize {
+    let mut n = 0;
+    while let Some(w) = bytes.get(at + n..at + n + 8) {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(w);
+        let not_digit = !swar_digits(u64::from_le_bytes(lanes)) & HI;
+        if not_digit != 0 {
+            return n + (not_digit.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n + bytes[at + n..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The top bit of each byte lane of `x` is set when that byte is an ASCII digit (exact).
+#[inline(always)]
+fn swar_digits(x: u64) -> u64 {
+    let t = x & !HI;
+    let ge30 = t.wrapping_add(LO * (0x80 - 0x30));
+    let le39 = (LO * (0x80 + 0x39)).wrapping_sub(t);
+    ge30 & le39 & !x & HI
+}
+
 /// The run of digits starting at `at`: (bytes, digits). `WIDE`: full-width digits may occur.
 #[inline(always)]
 fn digit_run<const WIDE: bool>(bytes: &[u8], at: usize) -> (usize, usize) {
-    let ascii = bytes[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let ascii = ascii_digits(bytes, at);
     let (mut len, mut count) = (ascii, ascii);
     if !WIDE {
         return (len, count);
@@ -140,18 +168,12 @@ fn separator_at(bytes: &[u8], at: usize) -> Option<&'static [u8]> {
 fn next_digit<const WIDE: bool>(bytes: &[u8], from: usize) -> Option<usize> {
     // Eight bytes at a time: lanes holding an ASCII digit, or 0xEF (the lead byte of a
     // full-width digit; checked exactly after a hit).
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let mut i = from;
     while i + 8 <= bytes.len() {
         let mut w = [0u8; 8];
         w.copy_from_slice(&bytes[i..i + 8]);
         let x = u64::from_le_bytes(w);
-        // High bit set in a lane whose byte is in 0x30..=0x39 (exact).
-        let t = x & !HI;
-        let ge30 = t.wrapping_add(LO * (0x80 - 0x30));
-        let le39 = (LO * (0x80 + 0x39)).wrapping_sub(t);
-        let digits = ge30 & le39 & !x & HI;
+        let digits = swar_digits(x);
         // High bit set in the lowest lane equal to 0xEF (higher lanes may be false hits,
         // which the exact check below skips).
         let ef = if WIDE {
@@ -187,91 +209,267 @@ pub fn for_each_candidate(bytes: &[u8], f: impl FnMut(Candidate)) {
 /// `on_short` every lone run of 3 or 4 digits (a possible security code), left to right.
 pub fn for_each_token(bytes: &[u8], on_number: impl FnMut(Candidate), on_short: impl FnMut(Span)) {
     // A buffer without 0xEF holds no full-width digit: take the ASCII-only path.
+    let (mut on_number, mut on_short) = (on_number, on_short);
     if memchr::memchr(0xEF, bytes).is_some() {
-        tokens::<true>(bytes, on_number, on_short)
+        tokens_between::<true>(bytes, 0, bytes.len(), &mut on_number, &mut on_short);
     } else {
-        tokens::<false>(bytes, on_number, on_short)
+        tokens_between::<false>(bytes, 0, bytes.len(), &mut on_number, &mut on_short);
     }
 }
 
-fn tokens<const WIDE: bool>(
+/// Hands on the tokens that start in `[from, until)`, where `from` is a token boundary;
+/// returns the next token boundary at or after `until`.
+fn tokens_between<const WIDE: bool>(
     bytes: &[u8],
+    from: usize,
+    until: usize,
+    on_number: &mut impl FnMut(Candidate),
+    on_short: &mut impl FnMut(Span),
+) -> usize {
+    // The digit search stops near `until` (a full-width digit may start just before it), so
+    // that a short range costs little however far away the next digit is.
+    let limit = &bytes[..until.saturating_add(2).min(bytes.len())];
+    let mut pos = from;
+    while let Some(start) = next_digit::<WIDE>(limit, pos) {
+        if start >= until {
+            break;
+        }
+        pos = token_at::<WIDE>(bytes, start, on_number, on_short);
+    }
+    pos.max(until).min(bytes.len())
+}
+
+/// Measures the token whose first digit is at `start`, hands it on if it is long enough (or a
+/// possible security code), and returns its end.
+#[inline(always)]
+fn token_at<const WIDE: bool>(
+    bytes: &[u8],
+    start: usize,
+    on_number: &mut impl FnMut(Candidate),
+    on_short: &mut impl FnMut(Span),
+) -> usize {
+    // First measure the token without copying anything: most tokens in logs are short
+    // (dates, times, counters) and are dropped here.
+    let (first_len, first) = digit_run::<WIDE>(bytes, start);
+    let mut end = start + first_len;
+    let mut ndigits = first;
+    let mut groups = 1;
+    let mut sep: Option<&'static [u8]> = None;
+    let mut second = Span::new(end, end);
+    if first <= MAX_GROUP {
+        while let Some(s) = separator_at(bytes, end) {
+            if sep.is_some_and(|x| x != s) {
+                break;
+            }
+            let (glen, g) = digit_run::<WIDE>(bytes, end + s.len());
+            // A long run after a separator is a number of its own, not a group.
+            if g > MAX_GROUP {
+                break;
+            }
+            sep = Some(s);
+            if groups == 1 {
+                second = Span::new(end + s.len(), end + s.len() + glen);
+            }
+            groups += 1;
+            ndigits += g;
+            end += s.len() + glen;
+        }
+    }
+    if ndigits < MIN_DIGITS {
+        if sep.is_none() && (3..=4).contains(&first) {
+            on_short(Span::new(start, end));
+        } else if groups == 2 && (3..=4).contains(&(ndigits - first)) && glued_to_word(bytes, start)
+        {
+            // `CVC2 026`: the keyword's digit chained with the code; the code is the
+            // second and last group.
+            on_short(second);
+        }
+        return end;
+    }
+    let mut c = Candidate {
+        span: Span::new(start, end),
+        digits: [0; MAX_DIGITS],
+        ndigits: 0,
+        groups: [0; MAX_GROUPS],
+        ngroups: 0,
+        sep,
+    };
+    if !WIDE && sep.is_none() {
+        // One plain run of ASCII digits, the common case.
+        let n = ndigits.min(MAX_DIGITS);
+        c.digits[..n].copy_from_slice(&bytes[start..start + n]);
+        c.ndigits = ndigits;
+        push_group(&mut c, u8::try_from(ndigits).unwrap_or(u8::MAX));
+        on_number(c);
+        return end;
+    }
+    let mut i = start;
+    let mut group = 0u8;
+    while i < end {
+        match digit_at(bytes, i) {
+            Some((d, w)) => {
+                if c.ndigits < MAX_DIGITS {
+                    c.digits[c.ndigits] = d;
+                }
+                c.ndigits += 1;
+                group = group.saturating_add(1);
+                i += w;
+            }
+            None => {
+                push_group(&mut c, group);
+                group = 0;
+                i += sep.map_or(1, <[u8]>::len);
+            }
+        }
+    }
+    push_group(&mut c, group);
+    on_number(c);
+    end
+}
+
+/// Like [`for_each_token`], but hands on only the tokens that can matter to the detector:
+/// every token of at least [`MIN_DIGITS`] digits, and the possible security codes (lone runs
+/// of 3 or 4 digits) for which `is_code` says yes. Everything else is skipped 64 bytes at a
+/// time (see [`super::blocks`]); what is handed on, and in which order, is exactly what
+/// [`for_each_token`] hands on, less the short runs `is_code` turns down.
+pub fn for_each_relevant_token(
+    bytes: &[u8],
+    mut is_code: impl FnMut(Span) -> bool,
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
 ) {
-    let mut pos = 0;
-    while let Some(start) = next_digit::<WIDE>(bytes, pos) {
-        // First measure the token without copying anything: most tokens in logs are short
-        // (dates, times, counters) and are dropped here.
-        let (first_len, first) = digit_run::<WIDE>(bytes, start);
-        let mut end = start + first_len;
-        let mut ndigits = first;
-        let mut groups = 1;
-        let mut sep: Option<&'static [u8]> = None;
-        let mut second = Span::new(end, end);
-        if first <= MAX_GROUP {
-            while let Some(s) = separator_at(bytes, end) {
-                if sep.is_some_and(|x| x != s) {
-                    break;
-                }
-                let (glen, g) = digit_run::<WIDE>(bytes, end + s.len());
-                // A long run after a separator is a number of its own, not a group.
-                if g > MAX_GROUP {
-                    break;
-                }
-                sep = Some(s);
-                if groups == 1 {
-                    second = Span::new(end + s.len(), end + s.len() + glen);
-                }
-                groups += 1;
-                ndigits += g;
-                end += s.len() + glen;
-            }
-        }
-        pos = end;
-        if ndigits < MIN_DIGITS {
-            if sep.is_none() && (3..=4).contains(&first) {
-                on_short(Span::new(start, end));
-            } else if groups == 2
-                && (3..=4).contains(&(ndigits - first))
-                && glued_to_word(bytes, start)
-            {
-                // `CVC2 026`: the keyword's digit chained with the code; the code is the
-                // second and last group.
-                on_short(second);
-            }
-            continue;
-        }
-        let mut c = Candidate {
-            span: Span::new(start, end),
-            digits: [0; MAX_DIGITS],
-            ndigits: 0,
-            groups: [0; MAX_GROUPS],
-            ngroups: 0,
-            sep,
-        };
-        let mut i = start;
-        let mut group = 0u8;
-        while i < end {
-            match digit_at(bytes, i) {
-                Some((d, w)) => {
-                    if c.ndigits < MAX_DIGITS {
-                        c.digits[c.ndigits] = d;
-                    }
-                    c.ndigits += 1;
-                    group = group.saturating_add(1);
-                    i += w;
-                }
-                None => {
-                    push_group(&mut c, group);
-                    group = 0;
-                    i += sep.map_or(1, <[u8]>::len);
-                }
-            }
-        }
-        push_group(&mut c, group);
-        on_number(c);
+    if memchr::memchr(0xEF, bytes).is_some() {
+        relevant::<true>(bytes, &mut is_code, &mut on_number, &mut on_short)
+    } else {
+        relevant::<false>(bytes, &mut is_code, &mut on_number, &mut on_short)
     }
+}
+
+fn relevant<const WIDE: bool>(
+    bytes: &[u8],
+    is_code: &mut impl FnMut(Span) -> bool,
+    on_number: &mut impl FnMut(Candidate),
+    on_short: &mut impl FnMut(Span),
+) {
+    use super::blocks::{BLOCK, Masks, masks_at, runs_at_least};
+    // A token of MIN_DIGITS or more ASCII digits, joined by one-byte separators or the
+    // digits and letters of `%20`/`%2D`, lies in a run of at least MIN_DIGITS bytes that
+    // are digits or joiners between two digits. Anything else a token can hold is outside
+    // ASCII, and blocks with such bytes are examined whole.
+    const LONG: u32 = MIN_DIGITS as u32;
+    // Tokens that start before `pos` have been handed on or skipped.
+    let mut pos = 0;
+    let mut cover = |lo: usize, hi: usize, pos: &mut usize| {
+        if hi > *pos {
+            let from = if lo <= *pos {
+                *pos
+            } else {
+                token_boundary_before(bytes, lo, *pos)
+            };
+            *pos = tokens_between::<WIDE>(bytes, from, hi, on_number, on_short);
+        }
+    };
+    let blocks = bytes.len().div_ceil(BLOCK);
+    let mut cur = masks_at(bytes, 0);
+    // Whether the byte before the current block is a digit, a token byte, a joiner.
+    let (mut carry, mut token_carry, mut joiner_carry) = (0u128, 0u128, 0u128);
+    // Whether the run of token bytes that reaches into the current block must be covered.
+    let mut open = false;
+    for k in 0..blocks {
+        let at = k * BLOCK;
+        let next = if k + 1 < blocks {
+            masks_at(bytes, at + BLOCK)
+        } else {
+            Masks::default()
+        };
+        if cur.high != 0 {
+            // A token reaching into this block from before starts either within a group of
+            // it or in a run of token bytes; the cover walks back to its first digit.
+            cover(at.saturating_sub(16), at + BLOCK, &mut pos);
+            (token_carry, open) = (1, true);
+        } else {
+            // Bit i: byte at + i, for this block and the next.
+            let d = u128::from(cur.digit) | u128::from(next.digit) << 64;
+            let j = u128::from(cur.joiner) | u128::from(next.joiner) << 64;
+            let left = d << 1 | carry;
+            // Digits, and joiners between two digits: every number token lies in a run of
+            // these. What follows the window is unknown: taken to be a digit.
+            let t = d | (j & left & (d >> 1 | 1 << 127));
+            if open {
+                let len = t.trailing_ones() as usize;
+                if len > 0 {
+                    cover(at, at + len, &mut pos);
+                }
+                open = len == 128;
+            }
+            // Runs that start in this block and are long enough to hold MIN_DIGITS digits.
+            let runs = (t & !(t << 1 | token_carry) & runs_at_least(t, LONG)) as u64;
+            // Digit runs of exactly 3 or 4: a digit with none before, two after, and not
+            // both of the next two.
+            let short = (d & !left & d >> 1 & d >> 2 & !(d >> 3 & d >> 4)) as u64;
+            // A code after a `%20` separator (`CVC2%20123`) is the end of a run of 5 or 6.
+            let after_joiner =
+                (d & !left & (j << 1 | joiner_carry) & d >> 4 & !(d >> 5 & d >> 6)) as u64;
+            let mut codes = 0u64;
+            let mut rest = short | after_joiner;
+            while rest != 0 {
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let q = at + b;
+                let code = if short >> b & 1 == 1 {
+                    Span::new(q, q + if d >> (b + 3) & 1 == 1 { 4 } else { 3 })
+                } else if bytes.get(q - 1..q + 2) == Some(b"%20") {
+                    Span::new(q + 2, q + if d >> (b + 5) & 1 == 1 { 6 } else { 5 })
+                } else {
+                    continue;
+                };
+                if is_code(code) {
+                    codes |= 1 << b;
+                }
+            }
+            // In offset order, as the covers require.
+            let mut spots = runs | codes;
+            while spots != 0 {
+                let b = spots.trailing_zeros() as usize;
+                spots &= spots - 1;
+                let q = at + b;
+                if codes >> b & 1 == 1 {
+                    cover(q, q + 1, &mut pos);
+                }
+                if runs >> b & 1 == 0 {
+                    continue;
+                }
+                let len = (t >> b).trailing_ones() as usize;
+                if b + len == 128 {
+                    // It goes on past what the masks show.
+                    cover(q, at + 128, &mut pos);
+                    open = true;
+                } else if (d >> b & ((1u128 << len) - 1)).count_ones() >= LONG {
+                    cover(q, q + len, &mut pos);
+                }
+            }
+            token_carry = t >> 63 & 1;
+        }
+        carry = u128::from(cur.digit >> 63);
+        joiner_carry = u128::from(cur.joiner >> 63);
+        cur = next;
+    }
+}
+
+/// A token boundary at or before `at` and not before `floor` (itself a boundary): the bytes
+/// just before it cannot be part of a number token.
+fn token_boundary_before(bytes: &[u8], mut at: usize, floor: usize) -> usize {
+    while at > floor {
+        let b = bytes[at - 1];
+        let in_token = b.is_ascii_digit()
+            || matches!(b, b' ' | b'-' | b'.' | b'+' | b'%' | b'D' | b'd')
+            || b >= 0x80;
+        if !in_token {
+            break;
+        }
+        at -= 1;
+    }
+    at
 }
 
 /// Returns true if and only if the digit at `start` continues a word (`CVC2`, `T2`).
@@ -373,6 +571,97 @@ mod tests {
                 b.is_ascii_digit(),
                 "byte {b}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Tokens = (Vec<(usize, usize, usize)>, Vec<(usize, usize)>);
+
+    fn exhaustive(bytes: &[u8]) -> Tokens {
+        let (mut n, mut s) = (Vec::new(), Vec::new());
+        for_each_token(
+            bytes,
+            |c| n.push((c.span.start, c.span.end, c.ndigits)),
+            |sp| s.push((sp.start, sp.end)),
+        );
+        (n, s)
+    }
+
+    fn relevant(bytes: &[u8]) -> Tokens {
+        let (mut n, mut s) = (Vec::new(), Vec::new());
+        for_each_relevant_token(
+            bytes,
+            |_| true,
+            |c| n.push((c.span.start, c.span.end, c.ndigits)),
+            |sp| s.push((sp.start, sp.end)),
+        );
+        (n, s)
+    }
+
+    /// Pieces that make tokens, near-tokens and the bytes around them.
+    fn piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => "[0-9]{1,20}".prop_map(String::into_bytes),
+            3 => prop::sample::select(vec![
+                " ", "-", ".", "+", "%20", "%2D", "%2d", "\u{a0}", "\u{3000}", "\u{ff0d}", "  ",
+                ":", ",", "x", "D", "cvv ", "\n", "１", "２３４", "é",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            1 => "[a-z ]{1,80}".prop_map(String::into_bytes),
+        ]
+    }
+
+    /// Cases the property below found, kept as regressions.
+    #[test]
+    fn block_edges_and_percent_separators() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            // A short run that also starts a long run of token bytes.
+            b"0000 0000000   ".to_vec(),
+            // `CVC2%20026`-like: the code is the tail of a longer digit run.
+            b"000000000000000000000000000e0%20000".to_vec(),
+        ];
+        // A run of token bytes ending in a joiner exactly at a window's end.
+        let mut edge = vec![b'a'; 31];
+        edge.extend_from_slice(&[b'0'; 94]);
+        edge.extend_from_slice(b"%2D000000000000");
+        cases.push(edge);
+        for shift in 0..70 {
+            let mut moved = vec![b'x'; shift];
+            moved.extend_from_slice(b"cvc2%20123 and 12 345 678 901 234");
+            cases.push(moved);
+        }
+        for bytes in cases {
+            assert!(
+                exhaustive(&bytes) == relevant(&bytes),
+                "{} bytes",
+                bytes.len()
+            );
+        }
+    }
+
+    /// Generated text; shown with long digit runs masked if a case fails.
+    struct Text(Vec<u8>);
+
+    impl std::fmt::Debug for Text {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&crate::mask::scrub(&self.0))
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn skipping_blocks_hands_on_what_the_full_pass_does(
+            text in prop::collection::vec(piece(), 0..120).prop_map(|p| Text(p.concat()))
+        ) {
+            let bytes = text.0;
+            let (e, r) = (exhaustive(&bytes), relevant(&bytes));
+            prop_assert!(e == r);
         }
     }
 }

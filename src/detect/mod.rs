@@ -6,6 +6,7 @@
 //! layout, and scored by [`context`]. Security codes ([`cvv`]) are attached to the nearest
 //! card number within the window or reported alone; [`track`] recognises magnetic-stripe data.
 
+pub mod blocks;
 pub mod candidates;
 pub mod context;
 pub mod cvv;
@@ -22,7 +23,7 @@ use crate::fingerprint::Key;
 use crate::mask;
 use crate::rules::Rules;
 
-use candidates::{Candidate, for_each_token};
+use candidates::{Candidate, for_each_relevant_token, for_each_token};
 use cvv::{CodeMatch, CvvMatcher};
 use table::TableHeader;
 
@@ -118,18 +119,25 @@ impl Detector {
 
     /// Every finding in `bytes`, ordered by start offset.
     pub fn find(&self, bytes: &[u8]) -> Vec<Finding> {
-        self.run(bytes, &Document::default(), None)
+        self.run(bytes, &Document::default(), None, false)
     }
 
     /// Every finding in `bytes`, a part of a document described by `doc`.
     pub fn find_in(&self, bytes: &[u8], doc: &Document) -> Vec<Finding> {
-        self.run(bytes, doc, None)
+        self.run(bytes, doc, None, false)
+    }
+
+    /// The same as [`Detector::find_in`], but visiting every digit run instead of skipping
+    /// the blocks that cannot hold a finding: the reference the fast path is tested and
+    /// fuzzed against.
+    pub fn find_exhaustive(&self, bytes: &[u8], doc: &Document) -> Vec<Finding> {
+        self.run(bytes, doc, None, true)
     }
 
     /// Every finding, plus a verdict for every number token of 12 or more digits.
     pub fn explain(&self, bytes: &[u8], doc: &Document) -> (Vec<Finding>, Vec<Verdict>) {
         let mut verdicts = Vec::new();
-        let findings = self.run(bytes, doc, Some(&mut verdicts));
+        let findings = self.run(bytes, doc, Some(&mut verdicts), false);
         (findings, verdicts)
     }
 
@@ -146,6 +154,7 @@ impl Detector {
         bytes: &[u8],
         doc: &Document,
         mut trace: Option<&mut Vec<Verdict>>,
+        exhaustive: bool,
     ) -> Vec<Finding> {
         let mut pans: Vec<PanHit> = Vec::new();
         let mut codes: Vec<CodeMatch> = Vec::new();
@@ -167,7 +176,12 @@ impl Detector {
                 pans.push(hit);
             }
         };
-        for_each_token(bytes, on_number, on_short);
+        if exhaustive {
+            for_each_token(bytes, on_number, on_short);
+        } else {
+            let is_code = |span| self.cvv.code_at(bytes, span).is_some();
+            for_each_relevant_token(bytes, is_code, on_number, on_short);
+        }
         let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(bytes, doc, &mut pans);
         let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(p)).collect();
