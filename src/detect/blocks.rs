@@ -21,6 +21,9 @@ pub struct Masks {
     /// Bytes that can join two digits inside a number token: space, `-`, `.`, `+`, and the
     /// `%`, `D` and `d` of a percent-encoded separator (`%20`, `%2D`).
     pub joiner: u64,
+    /// Bytes that may come just before a security code: a superset of
+    /// [`super::cvv::may_precede_code`] (NUL to `(`, `:` to `>`, `[`, `` ` ``, non-ASCII).
+    pub code_lead: u64,
     /// Bytes outside ASCII (full-width digits, no-break and ideographic spaces, keywords in
     /// Japanese): such blocks are handed whole to the exact pass.
     pub high: u64,
@@ -45,9 +48,19 @@ impl Masks {
                 | is(b'+')
                 | is(b'%')
                 | (v | u8x16::splat(0x20)).simd_eq(u8x16::splat(b'd'));
+            let below = |b: u8| v.min(u8x16::splat(b)).simd_eq(v);
+            let above_colon = v - u8x16::splat(b':');
+            let code_lead = below(b'(')
+                | above_colon
+                    .min(u8x16::splat(b'>' - b':'))
+                    .simd_eq(above_colon)
+                | is(b'[')
+                | is(b'`')
+                | v.simd_gt(u8x16::splat(0x7F));
             let shift = 16 * k;
             m.digit |= u64::from(digit.to_bitmask()) << shift;
             m.joiner |= u64::from(joiner.to_bitmask()) << shift;
+            m.code_lead |= u64::from(code_lead.to_bitmask()) << shift;
             // The top bit of each byte is what the bitmask gathers.
             m.high |= u64::from(v.to_bitmask()) << shift;
         }
@@ -106,6 +119,9 @@ mod tests {
                     "joiner {b}"
                 );
                 assert_eq!(m.high >> j & 1 == 1, b >= 0x80, "high {b}");
+                if crate::detect::cvv::may_precede_code(b) {
+                    assert!(m.code_lead >> j & 1 == 1, "code lead {b}");
+                }
             }
         }
     }

@@ -294,7 +294,7 @@ fn token_at<const WIDE: bool>(
         ngroups: 0,
         sep,
     };
-    if !WIDE && sep.is_none() {
+    if sep.is_none() && end - start == ndigits {
         // One plain run of ASCII digits, the common case.
         let n = ndigits.min(MAX_DIGITS);
         c.digits[..n].copy_from_slice(&bytes[start..start + n]);
@@ -329,20 +329,19 @@ fn token_at<const WIDE: bool>(
 
 /// Like [`for_each_token`], but hands on only the tokens that can matter to the detector:
 /// every token of at least [`MIN_DIGITS`] digits, and the possible security codes (lone runs
-/// of 3 or 4 digits) for which `is_code` says yes. Everything else is skipped 64 bytes at a
+/// of 3 or 4 digits after a byte for which [`super::cvv::may_precede_code`] holds) for which
+/// `is_code` says yes. Everything else is skipped 64 bytes at a
 /// time (see [`super::blocks`]); what is handed on, and in which order, is exactly what
-/// [`for_each_token`] hands on, less the short runs `is_code` turns down.
+/// [`for_each_token`] hands on, less the short runs turned down.
 pub fn for_each_relevant_token(
     bytes: &[u8],
     mut is_code: impl FnMut(Span) -> bool,
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
 ) {
-    if memchr::memchr(0xEF, bytes).is_some() {
-        relevant::<true>(bytes, &mut is_code, &mut on_number, &mut on_short)
-    } else {
-        relevant::<false>(bytes, &mut is_code, &mut on_number, &mut on_short)
-    }
+    // Covers are short: the full-width check costs less there than a pass over the buffer
+    // to rule it out.
+    relevant::<true>(bytes, &mut is_code, &mut on_number, &mut on_short)
 }
 
 fn relevant<const WIDE: bool>(
@@ -371,8 +370,8 @@ fn relevant<const WIDE: bool>(
     };
     let blocks = bytes.len().div_ceil(BLOCK);
     let mut cur = masks_at(bytes, 0);
-    // Whether the byte before the current block is a digit, a token byte, a joiner.
-    let (mut carry, mut token_carry, mut joiner_carry) = (0u128, 0u128, 0u128);
+    // Whether the byte before the current block is a digit, a token byte, a code lead.
+    let (mut carry, mut token_carry, mut lead_carry) = (0u128, 0u128, 0u128);
     // Whether the run of token bytes that reaches into the current block must be covered.
     let mut open = false;
     for k in 0..blocks {
@@ -404,25 +403,17 @@ fn relevant<const WIDE: bool>(
             }
             // Runs that start in this block and are long enough to hold MIN_DIGITS digits.
             let runs = (t & !(t << 1 | token_carry) & runs_at_least(t, LONG)) as u64;
-            // Digit runs of exactly 3 or 4: a digit with none before, two after, and not
-            // both of the next two.
-            let short = (d & !left & d >> 1 & d >> 2 & !(d >> 3 & d >> 4)) as u64;
-            // A code after a `%20` separator (`CVC2%20123`) is the end of a run of 5 or 6.
-            let after_joiner =
-                (d & !left & (j << 1 | joiner_carry) & d >> 4 & !(d >> 5 & d >> 6)) as u64;
+            // Digit runs of exactly 3 or 4 (a digit with none before, two after, and not both
+            // of the next two) after a byte that may come before a security code.
+            let lead = u128::from(cur.code_lead) << 1 | lead_carry;
+            let short = (d & !left & lead & d >> 1 & d >> 2 & !(d >> 3 & d >> 4)) as u64;
             let mut codes = 0u64;
-            let mut rest = short | after_joiner;
+            let mut rest = short;
             while rest != 0 {
                 let b = rest.trailing_zeros() as usize;
                 rest &= rest - 1;
                 let q = at + b;
-                let code = if short >> b & 1 == 1 {
-                    Span::new(q, q + if d >> (b + 3) & 1 == 1 { 4 } else { 3 })
-                } else if bytes.get(q - 1..q + 2) == Some(b"%20") {
-                    Span::new(q + 2, q + if d >> (b + 5) & 1 == 1 { 6 } else { 5 })
-                } else {
-                    continue;
-                };
+                let code = Span::new(q, q + if d >> (b + 3) & 1 == 1 { 4 } else { 3 });
                 if is_code(code) {
                     codes |= 1 << b;
                 }
@@ -451,7 +442,7 @@ fn relevant<const WIDE: bool>(
             token_carry = t >> 63 & 1;
         }
         carry = u128::from(cur.digit >> 63);
-        joiner_carry = u128::from(cur.joiner >> 63);
+        lead_carry = u128::from(cur.code_lead >> 63);
         cur = next;
     }
 }
@@ -580,6 +571,8 @@ mod prefilter_tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Long tokens, and the short ones that may be security codes (the relevant pass may
+    /// hand on others too, inside blocks it examines whole).
     type Tokens = (Vec<(usize, usize, usize)>, Vec<(usize, usize)>);
 
     fn exhaustive(bytes: &[u8]) -> Tokens {
@@ -587,7 +580,11 @@ mod prefilter_tests {
         for_each_token(
             bytes,
             |c| n.push((c.span.start, c.span.end, c.ndigits)),
-            |sp| s.push((sp.start, sp.end)),
+            |sp| {
+                if sp.start > 0 && crate::detect::cvv::may_precede_code(bytes[sp.start - 1]) {
+                    s.push((sp.start, sp.end))
+                }
+            },
         );
         (n, s)
     }
@@ -598,7 +595,11 @@ mod prefilter_tests {
             bytes,
             |_| true,
             |c| n.push((c.span.start, c.span.end, c.ndigits)),
-            |sp| s.push((sp.start, sp.end)),
+            |sp| {
+                if sp.start > 0 && crate::detect::cvv::may_precede_code(bytes[sp.start - 1]) {
+                    s.push((sp.start, sp.end))
+                }
+            },
         );
         (n, s)
     }
@@ -644,6 +645,20 @@ mod prefilter_tests {
         }
     }
 
+    /// Pieces without multi-byte characters, so that every block takes the bit-mask path.
+    fn ascii_piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            6 => "[0-9]{1,8}".prop_map(String::into_bytes),
+            1 => "[0-9]{9,20}".prop_map(String::into_bytes),
+            5 => prop::sample::select(vec![
+                " ", "-", ".", "+", "%20", "%2D", "%2d", "  ", ":", ",", "x", "D", "cvv ", "\n",
+                "=", "[",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+            1 => "[a-z ]{1,40}".prop_map(String::into_bytes),
+        ]
+    }
+
     /// Generated text; shown with long digit runs masked if a case fails.
     struct Text(Vec<u8>);
 
@@ -658,6 +673,15 @@ mod prefilter_tests {
         #[test]
         fn skipping_blocks_hands_on_what_the_full_pass_does(
             text in prop::collection::vec(piece(), 0..120).prop_map(|p| Text(p.concat()))
+        ) {
+            let bytes = text.0;
+            let (e, r) = (exhaustive(&bytes), relevant(&bytes));
+            prop_assert!(e == r);
+        }
+
+        #[test]
+        fn skipping_ascii_blocks_hands_on_what_the_full_pass_does(
+            text in prop::collection::vec(ascii_piece(), 0..200).prop_map(|p| Text(p.concat()))
         ) {
             let bytes = text.0;
             let (e, r) = (exhaustive(&bytes), relevant(&bytes));

@@ -48,6 +48,14 @@ const FILLERS: [&[u8]; 7] = [b"number", b"num", b"no.", b"no", b"value", b"is", 
 /// Most gap units before and after a filler word.
 const MAX_GAP: usize = 8;
 
+/// Returns true if and only if `b` may come just before a security code: a gap byte, the
+/// `;` of `&quot;`, or a byte of a multi-byte character (a Japanese keyword or gap unit).
+/// Digits glued to a word (`cvv123`, `no123`) are never a code. The candidate pass relies
+/// on this (see [`super::blocks::Masks::code_lead`]).
+pub fn may_precede_code(b: u8) -> bool {
+    is_gap_byte(b) || b == b';' || b >= 0x80
+}
+
 fn is_gap_byte(b: u8) -> bool {
     matches!(
         b,
@@ -127,11 +135,21 @@ impl CvvMatcher {
     /// false only when [`CvvMatcher::announced`] would find nothing.
     #[inline(always)]
     fn may_be_announced(&self, bytes: &[u8], code: Span) -> bool {
-        // The code stands alone: `cvv=123abc` or `cvv=123.5` is something else.
-        match bytes.get(code.end) {
-            Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => return false,
-            Some(b'.') if bytes.get(code.end + 1).is_some_and(u8::is_ascii_digit) => return false,
-            _ => {}
+        if code.start == 0 || !may_precede_code(bytes[code.start - 1]) {
+            return false;
+        }
+        // The common shape first, one gap byte after a word (`took 250`, `port=8080`): one
+        // lookup of the word's last two bytes, a branch that almost always goes one way.
+        if let Some(&w) = code.start.checked_sub(2).and_then(|i| bytes.get(i))
+            && is_gap_byte(bytes[code.start - 1])
+            && w < 0x80
+            && w != b';'
+            && !is_gap_byte(w)
+        {
+            return self.may_end_word(bytes, code.start - 1) && stands_alone_after(bytes, code);
+        }
+        if !stands_alone_after(bytes, code) {
+            return false;
         }
         // The ASCII gap bytes; a byte that may start a longer gap unit leaves the decision
         // to the full matcher.
@@ -216,6 +234,17 @@ impl CvvMatcher {
             });
         }
         None
+    }
+}
+
+/// Returns true unless the bytes after a code make it part of something else: `cvv=123abc`
+/// or `cvv=123.5`.
+#[inline(always)]
+fn stands_alone_after(bytes: &[u8], code: Span) -> bool {
+    match bytes.get(code.end) {
+        Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => false,
+        Some(b'.') => !bytes.get(code.end + 1).is_some_and(u8::is_ascii_digit),
+        _ => true,
     }
 }
 
