@@ -88,7 +88,8 @@ pub struct Sniffed {
 /// and almost no NUL low bytes.
 fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
     let n = head.len() / 2;
-    if n < 32 {
+    // No NUL at all, the usual case, is found at memchr speed.
+    if n < 32 || memchr::memchr(0, head).is_none() {
         return None;
     }
     let zeros = |parity: usize| {
@@ -245,7 +246,10 @@ impl Source {
             Encoding::Utf16Le => Some(Utf16Decoder::new(false, bom)),
             Encoding::Utf16Be => Some(Utf16Decoder::new(true, bom)),
         };
-        let mut buf: Vec<u8> = Vec::with_capacity(chunk_size + 2 * CONTEXT);
+        // Small to start: most files are small, and a buffer past the allocator's mmap
+        // threshold costs two system calls and a page fault per file. It grows to a chunk
+        // (once per large file).
+        let mut buf: Vec<u8> = Vec::with_capacity((64 << 10).min(chunk_size + 2 * CONTEXT));
         let mut map: Vec<u64> = Vec::new();
         let mut raw = vec![
             0u8;

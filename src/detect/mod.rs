@@ -78,11 +78,25 @@ impl std::fmt::Display for Reject {
     }
 }
 
-/// What is known about the whole document a buffer belongs to.
+/// What is known about the whole document a buffer belongs to: its first line, read as a
+/// table header (a security-code column) only once a card number needs it, so that the
+/// many files without one pay nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Document {
+    first_line: Vec<u8>,
+    table: std::sync::OnceLock<Option<TableHeader>>,
+}
+
+/// Longest first line kept for reading as a table header.
+const HEADER_MAX: usize = 8 << 10;
+
+impl Document {
     /// The header of a delimited file, when it has a security-code column.
-    pub table: Option<TableHeader>,
+    fn table(&self, kw: &crate::rules::Keywords) -> Option<&TableHeader> {
+        self.table
+            .get_or_init(|| table::csv_header(&self.first_line, kw))
+            .as_ref()
+    }
 }
 
 /// A confirmed PAN before security codes are attached.
@@ -145,7 +159,8 @@ impl Detector {
     /// security-code column).
     pub fn document(&self, first_line: &[u8]) -> Document {
         Document {
-            table: table::csv_header(first_line, &self.rules.keywords),
+            first_line: first_line[..first_line.len().min(HEADER_MAX)].to_vec(),
+            table: std::sync::OnceLock::new(),
         }
     }
 
@@ -340,7 +355,7 @@ impl Detector {
     /// list of an `INSERT`.
     fn attach_table_codes(&self, bytes: &[u8], doc: &Document, pans: &mut [PanHit]) {
         for p in pans.iter_mut().filter(|p| p.cvv.is_none()) {
-            let code = match &doc.table {
+            let code = match doc.table(&self.rules.keywords) {
                 Some(h) => table::csv_code(bytes, p.span, h),
                 None => None,
             }
