@@ -1,5 +1,6 @@
 //! Hostile and broken input: closed pipes, odd file names, /proc files, invalid UTF-8, a full
-//! disk during redact.
+//! disk during redact, files deleted or cut short mid-scan, a million empty files, two
+//! gigabytes without a newline.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -255,4 +256,180 @@ fn ctrl_c_during_redact_leaves_files_whole() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".pansweep-"))
         .count();
     assert_eq!(leftovers, 0, "temporary files left after Ctrl-C");
+}
+
+/// Waits for `child` at most `secs` seconds (a hang is a failure, not a stuck CI job).
+fn wait_or_kill(mut child: std::process::Child, secs: u64) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("pansweep did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Asserts a run ended with a code a CI gate understands, without a panic, and without a
+/// full card number anywhere in its output.
+fn ended_cleanly(out: &std::process::Output, cards: &[String]) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "exit {:?}\n{}",
+        out.status.code(),
+        redact_digits(&stderr)
+    );
+    assert!(!stderr.contains("panicked"), "{}", redact_digits(&stderr));
+    for c in cards {
+        assert!(!stdout.contains(c.as_str()) && !stderr.contains(c.as_str()));
+    }
+}
+
+#[test]
+fn files_deleted_or_truncated_mid_scan_are_errors_or_short_reads_never_crashes() {
+    let t = Tree::new();
+    let cards: Vec<String> = (0..400).map(|i| card("4", 16, 70_000 + i)).collect();
+    let filler = "2026-11-27 10:00:00,000 INFO worker request took 250 ms\n".repeat(4_000);
+    for (i, c) in cards.iter().enumerate() {
+        t.write(
+            &format!("d{}/f{i}.log", i % 8),
+            format!("{filler}card {c}\n"),
+        );
+    }
+    // One large file, to be cut short while it is being read.
+    let big_card = card("5", 16, 79_999);
+    let mut big = std::fs::File::create(t.join("big.log")).unwrap();
+    for _ in 0..40 {
+        std::io::Write::write_all(&mut big, filler.as_bytes()).unwrap();
+    }
+    std::io::Write::write_all(&mut big, format!("card {big_card}\n").as_bytes()).unwrap();
+    drop(big);
+    let child = Command::new(bin())
+        .args(["scan", "-j", "1", "--format", "jsonl", "."])
+        .current_dir(t.path())
+        .env("PANSWEEP_FINGERPRINT_KEY", "t")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // While it runs: delete every other file, cut the rest (and the large one) to nothing.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::File::options()
+        .write(true)
+        .open(t.join("big.log"))
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    for i in 0..cards.len() {
+        let p = t.join(&format!("d{}/f{i}.log", i % 8));
+        if i % 2 == 0 {
+            std::fs::remove_file(&p).unwrap();
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_len(10)
+                .unwrap();
+        }
+    }
+    let out = wait_or_kill(child, 120);
+    let mut all = cards.clone();
+    all.push(big_card);
+    ended_cleanly(&out, &all);
+    // Whatever was read before the change is reported as usual; a file that vanished is an
+    // error naming it, and errors win the exit code.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in stderr
+        .lines()
+        .filter(|l| l.contains("f") && l.contains("error"))
+    {
+        assert!(line.contains(".log"), "{}", redact_digits(line));
+    }
+    if stderr.contains("No such file") {
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
+
+#[test]
+fn a_million_empty_files() {
+    let t = Tree::new();
+    for d in 0..1000 {
+        let dir = t.join(&format!("d{d:03}"));
+        std::fs::create_dir(&dir).unwrap();
+        for f in 0..1000 {
+            std::fs::File::create(dir.join(format!("{f:03}"))).unwrap();
+        }
+    }
+    let card = card("4", 16, 81_000);
+    t.write("d500/with-card.log", format!("card {card}\n"));
+    let child = Command::new(bin())
+        .args(["scan", "--format", "jsonl", "."])
+        .current_dir(t.path())
+        .env("PANSWEEP_FINGERPRINT_KEY", "t")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_or_kill(child, 600);
+    ended_cleanly(&out, std::slice::from_ref(&card));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scanned 1000001 files"),
+        "{}",
+        redact_digits(&stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+/// Peak resident memory of a running process, from /proc (Linux).
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn two_gigabytes_without_a_newline_in_bounded_memory() {
+    use std::io::Write;
+    let mut child = Command::new(bin())
+        .args(["scan", "-q", "--format", "jsonl", "-"])
+        .env("PANSWEEP_FINGERPRINT_KEY", "t")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let total: usize = 2 << 30;
+    let block = vec![b'x'; 1 << 20];
+    let mut cards = Vec::new();
+    let mut peak = 0;
+    let mut written = 0;
+    while written < total {
+        if written % (64 << 20) == 0 {
+            let c = card("4", 16, 90_000 + cards.len() as u64);
+            stdin.write_all(format!(" card {c} ").as_bytes()).unwrap();
+            cards.push(c);
+        }
+        stdin.write_all(&block).unwrap();
+        written += block.len();
+        if written % (256 << 20) == 0 {
+            peak = peak.max(peak_rss_kib(pid).unwrap_or(0));
+        }
+    }
+    peak = peak.max(peak_rss_kib(pid).unwrap_or(0));
+    drop(stdin);
+    let out = wait_or_kill(child, 600);
+    ended_cleanly(&out, &cards);
+    assert_eq!(out.status.code(), Some(1));
+    let found = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(found, cards.len(), "one finding per card in one 2 GiB line");
+    assert!(peak > 0, "could not read /proc/{pid}/status");
+    assert!(peak < 64 << 10, "peak RSS {peak} KiB");
 }
