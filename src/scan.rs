@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::redact::{self, WriteError, Writer};
 use crate::report::text::{Style, explain_line};
 use crate::report::{DiffLine, ExplainRecord, Record, Reporter, Summary};
-use crate::source::{CHUNK_SIZE, Chunk, Source};
+use crate::source::{CHUNK_SIZE, Chunk, OwnedChunk, Source};
 use crate::walk::{self, Flow, Haystack, SkipReason, Visit, WalkOptions};
 
 /// What `redact` does on top of a scan.
@@ -142,6 +142,29 @@ struct Shared<'a> {
     collected: Mutex<Vec<Record>>,
     quit: AtomicBool,
     progress: Progress,
+    /// Threads that search the chunks of one large file together, started when the first
+    /// such file comes; `None` with `-j1`.
+    pool: std::sync::OnceLock<Option<rayon::ThreadPool>>,
+}
+
+/// Chunks of one file searched together on the pool, then located in order: a single file
+/// of gigabytes (the audit of one big log) uses every core, not one.
+const PARALLEL_CHUNKS: usize = 8;
+
+/// The pool for [`PARALLEL_CHUNKS`], sized like the walker; none for one thread.
+fn chunk_pool(threads: usize) -> Option<rayon::ThreadPool> {
+    let n = match threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    if n < 2 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("pansweep-chunks-{i}"))
+        .build()
+        .ok()
 }
 
 /// Scans every configured path, writing findings to `out`; returns the summary and the
@@ -162,6 +185,7 @@ pub fn scan(
         collected: Mutex::new(Vec::new()),
         quit: AtomicBool::new(false),
         progress: Progress::new(cfg.progress, start),
+        pool: std::sync::OnceLock::new(),
     };
     // A header (CSV) goes before anything streams.
     let mut head = Vec::new();
@@ -254,6 +278,7 @@ pub fn mask_stream(
         collected: Mutex::new(Vec::new()),
         quit: AtomicBool::new(false),
         progress: Progress::new(false, Instant::now()),
+        pool: std::sync::OnceLock::from(None),
     };
     shared
         .process(Path::new("<stdin>"), input, Target::Stream(output))
@@ -380,6 +405,11 @@ impl Shared<'_> {
         let mut lines = LineTracker::default();
         let mut doc: Option<Document> = None;
         let mut write_err: Option<WriteError> = None;
+        // Scanning a large file: chunks after the first are searched in batches on the pool.
+        let batching = !stream && depth == 0 && self.cfg.redact.is_none() && !self.cfg.explain;
+        let mut batch: Vec<OwnedChunk> = Vec::new();
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let mut first_chunk = true;
         let each = |chunk: &Chunk<'_>| -> io::Result<()> {
             if crate::interrupted() {
                 return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
@@ -392,6 +422,18 @@ impl Shared<'_> {
                     .unwrap_or_default();
                 self.detector.document(first)
             });
+            if batching
+                && !std::mem::take(&mut first_chunk)
+                && let Some(pool) = self.chunk_pool()
+                && let Some(owned) = OwnedChunk::copy(chunk, spare.pop().unwrap_or_default())
+            {
+                batch.push(owned);
+                if batch.len() == PARALLEL_CHUNKS {
+                    self.search_batch(pool, &batch, doc, &display, &mut lines, &mut result);
+                    spare.extend(batch.drain(..).map(OwnedChunk::into_buffer));
+                }
+                return Ok(());
+            }
             let (findings, verdicts) = if self.cfg.explain {
                 self.detector.explain(chunk.bytes, doc)
             } else {
@@ -440,6 +482,12 @@ impl Shared<'_> {
         if let Some(e) = write_err {
             return Err(format!("not written: {e}"));
         }
+        if let (Some(pool), Some(doc)) = (self.chunk_pool(), &doc)
+            && !batch.is_empty()
+            && !crate::interrupted()
+        {
+            self.search_batch(pool, &batch, doc, &display, &mut lines, &mut result);
+        }
         match outcome {
             Ok(n) => result.bytes = n,
             Err(_) if crate::interrupted() => {
@@ -469,6 +517,40 @@ impl Shared<'_> {
             }
         }
         Ok(result)
+    }
+
+    /// The pool for the chunks of large files, if more than one thread is asked for.
+    fn chunk_pool(&self) -> Option<&rayon::ThreadPool> {
+        self.pool
+            .get_or_init(|| chunk_pool(self.cfg.walk.threads))
+            .as_ref()
+    }
+
+    /// Searches a batch of chunks of one file at the same time, then locates their findings
+    /// in file order (line numbers are counted as for any other chunk).
+    fn search_batch(
+        &self,
+        pool: &rayon::ThreadPool,
+        batch: &[OwnedChunk],
+        doc: &Document,
+        display: &str,
+        lines: &mut LineTracker,
+        result: &mut FileResult,
+    ) {
+        use rayon::prelude::*;
+        let found: Vec<Vec<Finding>> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|c| self.detector.find_in(c.chunk().bytes, doc))
+                .collect()
+        });
+        for (owned, findings) in batch.iter().zip(found) {
+            let chunk = owned.chunk();
+            self.locate_chunk(&chunk, &findings, Vec::new(), None, display, lines, result);
+            if result.records.len() >= 1000 {
+                self.flush_findings(result);
+            }
+        }
     }
 
     /// Returns true if and only if a record is in the baseline or an allowed path.

@@ -125,6 +125,48 @@ pub struct Chunk<'a> {
     map_end: u64,
 }
 
+/// A chunk of a plain (not UTF-16) source copied out of the reader's buffer, so that several
+/// chunks of one large file can be searched at the same time.
+#[derive(Debug)]
+pub struct OwnedChunk {
+    bytes: Vec<u8>,
+    commit: Range<usize>,
+    offset: u64,
+}
+
+impl OwnedChunk {
+    /// Copies `chunk` into `buf` (a buffer given back by [`OwnedChunk::into_buffer`], so that
+    /// a large file does not allocate and fault in fresh memory for every chunk); `None` for
+    /// a UTF-16 source, whose offset map stays with the reader.
+    pub fn copy(chunk: &Chunk<'_>, mut buf: Vec<u8>) -> Option<OwnedChunk> {
+        chunk.map.is_none().then(|| {
+            buf.clear();
+            buf.extend_from_slice(chunk.bytes);
+            OwnedChunk {
+                bytes: buf,
+                commit: chunk.commit.clone(),
+                offset: chunk.offset,
+            }
+        })
+    }
+
+    /// The buffer, for the next copy.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The chunk again.
+    pub fn chunk(&self) -> Chunk<'_> {
+        Chunk {
+            bytes: &self.bytes,
+            commit: self.commit.clone(),
+            offset: self.offset,
+            map: None,
+            map_end: 0,
+        }
+    }
+}
+
 impl Chunk<'_> {
     /// The offset in the file as stored (decompressed, for compressed files) of decoded
     /// byte `i` of this chunk; `i` may be `bytes.len()`.

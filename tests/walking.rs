@@ -257,6 +257,41 @@ fn threads_flag_gives_the_same_findings() {
 }
 
 #[test]
+fn one_large_file_searched_on_several_threads_reports_the_same_in_order() {
+    // 24 MiB: three batches of chunks on the pool. Cards at many offsets, some straddling
+    // the 1 MiB chunk edges, some with a code on the next line; and a CSV-like header.
+    let t = Tree::new();
+    let mut text = String::from("time,card_number,cvv\n");
+    let filler = "2026-11-27 10:00:00,000 INFO worker-7 request took 250 ms from 10.0.0.1\n";
+    let mut i = 0u64;
+    while text.len() < 24 << 20 {
+        let pad = (i * 7919) % 997;
+        text.push_str(&filler.repeat(1 + (pad as usize % 40)));
+        text.push_str(&" ".repeat(pad as usize % 61));
+        match i % 3 {
+            0 => text.push_str(&format!("pay card={} ok\n", card("4", 16, 60_000 + i))),
+            1 => text.push_str(&format!(
+                "card {}\ncvv: {:03}\n",
+                grouped(&card("5", 16, 60_000 + i), &[4, 4, 4, 4], " "),
+                i % 1000
+            )),
+            _ => text.push_str(&format!("cvv={:03}\n", i % 1000)),
+        }
+        i += 1;
+    }
+    t.write("big.log", &text);
+    let one = t.run(&["scan", "-q", "-j", "1", "--format", "jsonl", "big.log"]);
+    let many = t.run(&["scan", "-q", "-j", "4", "--format", "jsonl", "big.log"]);
+    one.code(1);
+    many.code(1);
+    assert!(one.stdout.lines().count() > 1000);
+    assert!(
+        one.stdout == many.stdout,
+        "reports differ between -j1 and -j4"
+    );
+}
+
+#[test]
 fn archive_members_are_scanned_and_named() {
     use std::io::Write;
     let t = Tree::new();
