@@ -4,14 +4,7 @@
 # pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree. Prints GB/s and
 # the ratios. Needs hyperfine and ripgrep (apt-get install hyperfine ripgrep).
 #   BENCH_DIR=/tmp/pansweep-bench BENCH_SCALE=1 benches/compare.sh
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${BENCH_DIR:-/tmp/pansweep-bench}"
-scale="${BENCH_SCALE:-1}"
-cargo build --release --manifest-path "$root/Cargo.toml" -q
-bin="$root/target/release/pansweep"
-[ -d "$dir/logs" ] || python3 "$root/benches/corpus.py" "$dir" --scale "$scale"
-export PANSWEEP_FINGERPRINT_KEY=bench
+source "$(dirname "$0")/setup.sh"
 regex='\b(?:\d[ -]?){12,18}\d\b'
 cd "$dir"
 find logs dense gz -type f -exec cat {} + > /dev/null   # warm the cache

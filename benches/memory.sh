@@ -4,13 +4,7 @@
 # files: a log truncated under a mapping kills the reader with SIGBUS). Uses the trees of
 # benches/corpus.py (built if missing).
 #   BENCH_DIR=/tmp/pansweep-bench benches/memory.sh
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${BENCH_DIR:-/tmp/pansweep-bench}"
-cargo build --release --manifest-path "$root/Cargo.toml" -q
-bin="$root/target/release/pansweep"
-[ -d "$dir/logs" ] || python3 "$root/benches/corpus.py" "$dir"
-export PANSWEEP_FINGERPRINT_KEY=bench
+source "$(dirname "$0")/setup.sh"
 big="$dir/big-2g.log"
 if [ ! -f "$big" ] || [ "$(stat -c %s "$big")" -lt $((2 << 30)) ]; then
   # Two copies of the 1 GiB tree's bytes, one file.

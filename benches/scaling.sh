@@ -3,13 +3,7 @@
 # cache) on 128 MiB, 512 MiB and 1 GiB of the bench tree (benches/corpus.py), and on 100,000
 # files of 1 KiB, and prints seconds per GB and microseconds per file.
 #   BENCH_DIR=/tmp/pansweep-bench benches/scaling.sh
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${BENCH_DIR:-/tmp/pansweep-bench}"
-cargo build --release --manifest-path "$root/Cargo.toml" -q
-bin="$root/target/release/pansweep"
-[ -d "$dir/logs" ] || python3 "$root/benches/corpus.py" "$dir"
-export PANSWEEP_FINGERPRINT_KEY=bench
+source "$(dirname "$0")/setup.sh"
 work="$dir/scaling"
 if [ ! -d "$work/small" ]; then
   mkdir -p "$work"

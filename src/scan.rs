@@ -152,7 +152,7 @@ struct Shared<'a> {
 const PARALLEL_CHUNKS: usize = 8;
 
 /// The pool for [`PARALLEL_CHUNKS`], sized like the walker; none for one thread.
-fn chunk_pool(threads: usize) -> Option<rayon::ThreadPool> {
+fn build_chunk_pool(threads: usize) -> Option<rayon::ThreadPool> {
     let n = match threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
@@ -522,7 +522,7 @@ impl Shared<'_> {
     /// The pool for the chunks of large files, if more than one thread is asked for.
     fn chunk_pool(&self) -> Option<&rayon::ThreadPool> {
         self.pool
-            .get_or_init(|| chunk_pool(self.cfg.walk.threads))
+            .get_or_init(|| build_chunk_pool(self.cfg.walk.threads))
             .as_ref()
     }
 

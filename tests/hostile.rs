@@ -15,14 +15,7 @@ fn closed_pipe_ends_quietly_with_the_code_earned() {
         text.push_str(&format!("card {}\n", card("4", 16, 20_000 + i)));
     }
     t.write("many.log", &text);
-    let mut child = Command::new(bin())
-        .args(["scan", "many.log"])
-        .current_dir(t.path())
-        .env("PANSWEEP_FINGERPRINT_KEY", "t")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = t.command(&["scan", "many.log"]).spawn().unwrap();
     let mut first = [0u8; 64];
     let n = child.stdout.as_mut().unwrap().read(&mut first).unwrap();
     assert!(n > 0);
@@ -202,12 +195,9 @@ fn ctrl_c_during_redact_leaves_files_whole() {
         t.write(&format!("log{k}.gz"), &gz);
         originals.push(gz);
     }
-    let child = Command::new(bin())
-        .args(["redact", "-q", "-j", "1", "."])
-        .current_dir(t.path())
-        .env("PANSWEEP_FINGERPRINT_KEY", "t")
+    let child = t
+        .command(&["redact", "-q", "-j", "1", "."])
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // Interrupt while a rewrite is under way: as soon as a temporary file exists.
@@ -307,12 +297,8 @@ fn files_deleted_or_truncated_mid_scan_are_errors_or_short_reads_never_crashes()
     }
     std::io::Write::write_all(&mut big, format!("card {big_card}\n").as_bytes()).unwrap();
     drop(big);
-    let child = Command::new(bin())
-        .args(["scan", "-j", "1", "--format", "jsonl", "."])
-        .current_dir(t.path())
-        .env("PANSWEEP_FINGERPRINT_KEY", "t")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let child = t
+        .command(&["scan", "-j", "1", "--format", "jsonl", "."])
         .spawn()
         .unwrap();
     // While it runs: delete every other file, cut the rest (and the large one) to nothing.
@@ -366,12 +352,8 @@ fn a_million_empty_files() {
     }
     let card = card("4", 16, 81_000);
     t.write("d500/with-card.log", format!("card {card}\n"));
-    let child = Command::new(bin())
-        .args(["scan", "--format", "jsonl", "."])
-        .current_dir(t.path())
-        .env("PANSWEEP_FINGERPRINT_KEY", "t")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let child = t
+        .command(&["scan", "--format", "jsonl", "."])
         .spawn()
         .unwrap();
     let out = wait_or_kill(child, 600);

@@ -104,6 +104,18 @@ pub fn redact_digits(s: &str) -> String {
     out
 }
 
+/// `s` with every digit (ASCII or full-width) shown as `#`: for generated text in failure
+/// messages, where even a grouped number or a 3-digit code must not appear.
+pub fn digits_hidden(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0'..='9' => '#',
+            '０'..='９' => '＃',
+            c => c,
+        })
+        .collect()
+}
+
 /// A temporary directory that looks like a git work tree (so .gitignore applies).
 pub struct Tree {
     pub dir: tempfile::TempDir,
@@ -131,6 +143,12 @@ impl Tree {
         }
         std::fs::write(&path, content).unwrap();
         path
+    }
+
+    /// `pansweep <args>` in this tree, ready to spawn: stdout and stderr piped, stdin empty,
+    /// a fingerprint key set (for tests that watch or interrupt a running process).
+    pub fn command(&self, args: &[&str]) -> Command {
+        command_in(self.path(), args)
     }
 
     /// Runs `pansweep <args>` in this tree.
@@ -194,19 +212,23 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pansweep")
 }
 
-fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+fn command_in(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .current_dir(dir)
         .env("PANSWEEP_FINGERPRINT_KEY", "integration-tests")
         .env_remove("NO_COLOR")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    cmd
+}
+
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = command_in(dir, args);
+    if stdin.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
     let mut child = cmd.spawn().expect("spawn pansweep");
     if let Some(input) = stdin {
         use std::io::Write;

@@ -55,8 +55,7 @@ impl Masks {
                     .min(u8x16::splat(b'>' - b':'))
                     .simd_eq(above_colon)
                 | is(b'[')
-                | is(b'`')
-                | v.simd_gt(u8x16::splat(0x7F));
+                | is(b'`');
             let shift = 16 * k;
             m.digit |= u64::from(digit.to_bitmask()) << shift;
             m.joiner |= u64::from(joiner.to_bitmask()) << shift;
@@ -64,6 +63,8 @@ impl Masks {
             // The top bit of each byte is what the bitmask gathers.
             m.high |= u64::from(v.to_bitmask()) << shift;
         }
+        // Non-ASCII bytes may precede a code too (a Japanese keyword or gap).
+        m.code_lead |= m.high;
         m
     }
 }

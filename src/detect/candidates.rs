@@ -575,12 +575,15 @@ mod prefilter_tests {
     /// hand on others too, inside blocks it examines whole).
     type Tokens = (Vec<(usize, usize, usize)>, Vec<(usize, usize)>);
 
-    fn exhaustive(bytes: &[u8]) -> Tokens {
+    /// The tokens one pass hands on, by calling `pass` with the two collectors.
+    fn collect(
+        bytes: &[u8],
+        pass: impl FnOnce(&mut dyn FnMut(Candidate), &mut dyn FnMut(Span)),
+    ) -> Tokens {
         let (mut n, mut s) = (Vec::new(), Vec::new());
-        for_each_token(
-            bytes,
-            |c| n.push((c.span.start, c.span.end, c.ndigits)),
-            |sp| {
+        pass(
+            &mut |c| n.push((c.span.start, c.span.end, c.ndigits)),
+            &mut |sp| {
                 if sp.start > 0 && crate::detect::cvv::may_precede_code(bytes[sp.start - 1]) {
                     s.push((sp.start, sp.end))
                 }
@@ -589,19 +592,12 @@ mod prefilter_tests {
         (n, s)
     }
 
+    fn exhaustive(bytes: &[u8]) -> Tokens {
+        collect(bytes, |n, s| for_each_token(bytes, n, s))
+    }
+
     fn relevant(bytes: &[u8]) -> Tokens {
-        let (mut n, mut s) = (Vec::new(), Vec::new());
-        for_each_relevant_token(
-            bytes,
-            |_| true,
-            |c| n.push((c.span.start, c.span.end, c.ndigits)),
-            |sp| {
-                if sp.start > 0 && crate::detect::cvv::may_precede_code(bytes[sp.start - 1]) {
-                    s.push((sp.start, sp.end))
-                }
-            },
-        );
-        (n, s)
+        collect(bytes, |n, s| for_each_relevant_token(bytes, |_| true, n, s))
     }
 
     /// Pieces that make tokens, near-tokens and the bytes around them.
@@ -659,12 +655,21 @@ mod prefilter_tests {
         ]
     }
 
-    /// Generated text; shown with long digit runs masked if a case fails.
+    /// Generated text; shown with every digit (ASCII or full-width) as `#` if a case fails:
+    /// the layout is what a failure needs, and grouped digits could read as a card number.
     struct Text(Vec<u8>);
 
     impl std::fmt::Debug for Text {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&crate::mask::scrub(&self.0))
+            let hidden: String = String::from_utf8_lossy(&self.0)
+                .chars()
+                .map(|c| match c {
+                    '0'..='9' => '#',
+                    '０'..='９' => '＃',
+                    c => c,
+                })
+                .collect();
+            write!(f, "{hidden:?}")
         }
     }
 

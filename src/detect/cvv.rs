@@ -138,30 +138,15 @@ impl CvvMatcher {
         if code.start == 0 || !may_precede_code(bytes[code.start - 1]) {
             return false;
         }
-        // The common shape first, one gap byte after a word (`took 250`, `port=8080`): one
-        // lookup of the word's last two bytes, a branch that almost always goes one way.
-        if let Some(&w) = code.start.checked_sub(2).and_then(|i| bytes.get(i))
-            && is_gap_byte(bytes[code.start - 1])
-            && w < 0x80
-            && w != b';'
-            && !is_gap_byte(w)
-        {
-            return self.may_end_word(bytes, code.start - 1) && stands_alone_after(bytes, code);
-        }
-        if !stands_alone_after(bytes, code) {
-            return false;
-        }
         // The ASCII gap bytes; a byte that may start a longer gap unit leaves the decision
-        // to the full matcher.
+        // to the full matcher. Most runs fail the word-ending lookup (`took 250`).
         let lo = code.start.saturating_sub(MAX_GAP);
         let mut i = code.start;
         while i > lo && is_gap_byte(bytes[i - 1]) {
             i -= 1;
         }
-        if i > 0 && (bytes[i - 1] >= 0x80 || bytes[i - 1] == b';') {
-            return true;
-        }
-        self.may_end_word(bytes, i)
+        let longer_gap = i > 0 && (bytes[i - 1] >= 0x80 || bytes[i - 1] == b';');
+        (longer_gap || self.may_end_word(bytes, i)) && stands_alone_after(bytes, code)
     }
 
     /// The full match behind [`CvvMatcher::code_at`].

@@ -54,10 +54,21 @@ mod tests {
         sum.is_multiple_of(10)
     }
 
+    /// A generated digit string, never shown whole if a case fails (it may pass Luhn).
+    struct Digits(String);
+
+    impl std::fmt::Debug for Digits {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&crate::mask::scrub(self.0.as_bytes()))
+        }
+    }
+
     proptest! {
         #[test]
-        fn agrees_with_the_textbook_form(s in "[0-9]{0,25}|[0-9a/]{0,6}") {
-            prop_assert_eq!(luhn_valid(s.as_bytes()), reference(s.as_bytes()));
+        fn agrees_with_the_textbook_form(
+            s in "[0-9]{0,25}|[0-9a/]{0,6}".prop_map(Digits)
+        ) {
+            prop_assert!(luhn_valid(s.0.as_bytes()) == reference(s.0.as_bytes()));
         }
     }
 
