@@ -57,9 +57,9 @@ impl Masks {
                 | is(b'[')
                 | is(b'`');
             let shift = 16 * k;
+            m.code_lead |= u64::from(code_lead.to_bitmask()) << shift;
             m.digit |= u64::from(digit.to_bitmask()) << shift;
             m.joiner |= u64::from(joiner.to_bitmask()) << shift;
-            m.code_lead |= u64::from(code_lead.to_bitmask()) << shift;
             // The top bit of each byte is what the bitmask gathers.
             m.high |= u64::from(v.to_bitmask()) << shift;
         }
@@ -89,7 +89,7 @@ pub fn masks_at(bytes: &[u8], at: usize) -> Masks {
 
 /// Bit `i` is set when bits `i..i + n` of `m` are all set (`n` ≤ 16).
 #[inline(always)]
-pub fn runs_at_least(m: u128, n: u32) -> u128 {
+pub fn runs_at_least(m: u64, n: u32) -> u64 {
     // Doubling: after each step, bit i says "the next `have` bits are set".
     let mut have = 1;
     let mut r = m;
@@ -129,13 +129,13 @@ mod tests {
 
     #[test]
     fn runs_of_set_bits() {
-        let m: u128 = 0b0111_1111_1111_1100_1111_1111_1110;
+        let m: u64 = 0b0111_1111_1111_1100_1111_1111_1110;
         let r = runs_at_least(m, 12);
         assert_eq!(r, 0b11 << 14);
         assert_eq!(runs_at_least(m, 11), 1 << 1 | 0b111 << 14);
-        assert_eq!(runs_at_least(u128::MAX, 12) >> 116, 1);
+        assert_eq!(runs_at_least(u64::MAX, 12) >> 52, 1);
         for n in 1..=16 {
-            let bits = (1u128 << n) - 1;
+            let bits = (1u64 << n) - 1;
             assert_eq!(runs_at_least(bits << 3, n), 1 << 3, "{n}");
             assert_eq!(runs_at_least(bits << 3, n + 1), 0, "{n}");
         }

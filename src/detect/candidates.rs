@@ -353,8 +353,8 @@ fn relevant<const WIDE: bool>(
     use super::blocks::{BLOCK, Masks, masks_at, runs_at_least};
     // A token of MIN_DIGITS or more ASCII digits, joined by one-byte separators or the
     // digits and letters of `%20`/`%2D`, lies in a run of at least MIN_DIGITS bytes that
-    // are digits or joiners between two digits. Anything else a token can hold is outside
-    // ASCII, and blocks with such bytes are examined whole.
+    // are digits or joiners between two digits (a "token run"). Anything else a token can
+    // hold is outside ASCII, and blocks with such bytes are examined whole.
     const LONG: u32 = MIN_DIGITS as u32;
     // Tokens that start before `pos` have been handed on or skipped.
     let mut pos = 0;
@@ -370,10 +370,11 @@ fn relevant<const WIDE: bool>(
     };
     let blocks = bytes.len().div_ceil(BLOCK);
     let mut cur = masks_at(bytes, 0);
-    // Whether the byte before the current block is a digit, a token byte, a code lead.
-    let (mut carry, mut token_carry, mut lead_carry) = (0u128, 0u128, 0u128);
-    // Whether the run of token bytes that reaches into the current block must be covered.
-    let mut open = false;
+    // Bit 63 of the previous block's digit, token-run and code-lead masks.
+    let (mut digit_carry, mut run_carry, mut lead_carry) = (0u64, 0u64, 0u64);
+    // The token run that reaches past the previous block: its start and digits so far
+    // (LONG when it must be covered whatever its length: it touches a non-ASCII block).
+    let mut open: Option<(usize, u32)> = None;
     for k in 0..blocks {
         let at = k * BLOCK;
         let next = if k + 1 < blocks {
@@ -381,70 +382,132 @@ fn relevant<const WIDE: bool>(
         } else {
             Masks::default()
         };
+        let d = cur.digit;
         if cur.high != 0 {
             // A token reaching into this block from before starts either within a group of
-            // it or in a run of token bytes; the cover walks back to its first digit.
+            // it or in a token run; the cover walks back to its first digit.
             cover(at.saturating_sub(16), at + BLOCK, &mut pos);
-            (token_carry, open) = (1, true);
-        } else {
-            // Bit i: byte at + i, for this block and the next.
-            let d = u128::from(cur.digit) | u128::from(next.digit) << 64;
-            let j = u128::from(cur.joiner) | u128::from(next.joiner) << 64;
-            let left = d << 1 | carry;
-            // Digits, and joiners between two digits: every number token lies in a run of
-            // these. What follows the window is unknown: taken to be a digit.
-            let t = d | (j & left & (d >> 1 | 1 << 127));
-            if open {
-                let len = t.trailing_ones() as usize;
-                if len > 0 {
-                    cover(at, at + len, &mut pos);
-                }
-                open = len == 128;
-            }
-            // Runs that start in this block and are long enough to hold MIN_DIGITS digits.
-            let runs = (t & !(t << 1 | token_carry) & runs_at_least(t, LONG)) as u64;
-            // Digit runs of exactly 3 or 4 (a digit with none before, two after, and not both
-            // of the next two) after a byte that may come before a security code.
-            let lead = u128::from(cur.code_lead) << 1 | lead_carry;
-            let short = (d & !left & lead & d >> 1 & d >> 2 & !(d >> 3 & d >> 4)) as u64;
-            let mut codes = 0u64;
-            let mut rest = short;
-            while rest != 0 {
-                let b = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                let q = at + b;
-                let code = Span::new(q, q + if d >> (b + 3) & 1 == 1 { 4 } else { 3 });
-                if is_code(code) {
-                    codes |= 1 << b;
-                }
-            }
-            // In offset order, as the covers require.
-            let mut spots = runs | codes;
-            while spots != 0 {
-                let b = spots.trailing_zeros() as usize;
-                spots &= spots - 1;
-                let q = at + b;
-                if codes >> b & 1 == 1 {
-                    cover(q, q + 1, &mut pos);
-                }
-                if runs >> b & 1 == 0 {
-                    continue;
-                }
-                let len = (t >> b).trailing_ones() as usize;
-                if b + len == 128 {
-                    // It goes on past what the masks show.
-                    cover(q, at + 128, &mut pos);
-                    open = true;
-                } else if (d >> b & ((1u128 << len) - 1)).count_ones() >= LONG {
-                    cover(q, q + len, &mut pos);
-                }
-            }
-            token_carry = t >> 63 & 1;
+            open = Some((at + BLOCK, LONG));
+            (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
+            continue;
         }
-        carry = u128::from(cur.digit >> 63);
-        lead_carry = u128::from(cur.code_lead >> 63);
-        cur = next;
+        // Bit i: byte at + i; `ahead(n)`: the digit bits n bytes further on.
+        let ahead = |n: u32| d >> n | next.digit << (64 - n);
+        let left = d << 1 | digit_carry;
+        let t = d | (cur.joiner & left & ahead(1));
+        if let Some((start, digits)) = open {
+            let len = t.trailing_ones();
+            let digits = digits + (d & low_bits(len)).count_ones();
+            if len == 64 {
+                open = Some((start, digits));
+                (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
+                continue;
+            }
+            if digits >= LONG {
+                cover(start, at + len as usize, &mut pos);
+            }
+            open = None;
+        }
+        // Token runs that start in this block and hold at least LONG bytes, or reach its end.
+        let starts = t & !(t << 1 | run_carry);
+        // The run that reaches the block's end matters only if it can reach LONG bytes with
+        // the digits and joiners that start the next block (a non-ASCII next block is
+        // covered from before its start anyway).
+        let (tail, reach) = (t.leading_ones(), (next.digit | next.joiner).trailing_ones());
+        let top = if tail > 0 && tail + reach >= LONG {
+            1u64 << (64 - tail)
+        } else {
+            0
+        };
+        let runs = starts & (runs_at_least(t, LONG) | top);
+        // Digit runs of exactly 3 or 4 (a digit with none before, two after, and not both
+        // of the next two) after a byte that may come before a security code.
+        let lead = cur.code_lead << 1 | lead_carry;
+        let short = d & !left & lead & ahead(1) & ahead(2) & !(ahead(3) & ahead(4));
+        let mut codes = 0u64;
+        let mut rest = short;
+        while rest != 0 {
+            let b = rest.trailing_zeros();
+            rest &= rest - 1;
+            let q = at + b as usize;
+            let code = Span::new(q, q + 3 + (ahead(3) >> b & 1) as usize);
+            if is_code(code) {
+                codes |= 1 << b;
+            }
+        }
+        // In offset order, as the covers require.
+        let mut spots = runs | codes;
+        while spots != 0 {
+            let b = spots.trailing_zeros();
+            spots &= spots - 1;
+            let q = at + b as usize;
+            if codes >> b & 1 == 1 {
+                cover(q, q + 1, &mut pos);
+            }
+            if runs >> b & 1 == 0 {
+                continue;
+            }
+            let len = (t >> b).trailing_ones();
+            if b + len == 64 {
+                // It goes on into the next block.
+                open = Some((q, (d >> b).count_ones()));
+            } else if may_hold_long_token(bytes, q, d >> b, len) {
+                cover(q, q + len as usize, &mut pos);
+            }
+        }
+        (digit_carry, run_carry, lead_carry, cur) = (d >> 63, t >> 63, cur.code_lead >> 63, next);
     }
+    if let Some((start, digits)) = open
+        && digits >= LONG
+    {
+        cover(start, bytes.len(), &mut pos);
+    }
+}
+
+/// Whether the token run of `len` bytes from `at` (within one ASCII block; bit `i` of `d`
+/// says whether byte `at + i` is a digit) holds a token of at least [`MIN_DIGITS`] digits,
+/// split as [`token_at`] splits it: a group longer than [`MAX_GROUP`] stands alone, and
+/// shorter groups chain while the separator stays the same. True when unsure (a `%20`).
+///
+/// Most long token runs in logs hold no such token (`1117838570 2005.06.03`,
+/// `2017-05-16 00:00:00.008`): deciding that from the bits costs less than tokenizing them.
+#[inline(always)]
+fn may_hold_long_token(bytes: &[u8], at: usize, d: u64, len: u32) -> bool {
+    let mut i = 0;
+    // Digits in the chain of short groups being built, and its separator (0: none yet).
+    let (mut chain, mut sep) = (0u32, 0u8);
+    while i < len {
+        let g = (d >> i).trailing_ones();
+        let before = if i > 0 { bytes[at + i as usize - 1] } else { 0 };
+        if i > 0 && !matches!(before, b' ' | b'-' | b'.' | b'+') {
+            return true;
+        }
+        if g as usize > MAX_GROUP {
+            if g >= LONG_TOKEN {
+                return true;
+            }
+            chain = 0;
+        } else if chain > 0 && (sep == 0 || sep == before) {
+            chain += g;
+            sep = before;
+            if chain >= LONG_TOKEN {
+                return true;
+            }
+        } else {
+            (chain, sep) = (g, 0);
+        }
+        i += g + 1;
+    }
+    false
+}
+
+/// [`MIN_DIGITS`] as a bit count.
+const LONG_TOKEN: u32 = MIN_DIGITS as u32;
+
+/// The lowest `n` bits set (`n` ≤ 64).
+#[inline(always)]
+fn low_bits(n: u32) -> u64 {
+    if n >= 64 { u64::MAX } else { (1 << n) - 1 }
 }
 
 /// A token boundary at or before `at` and not before `floor` (itself a boundary): the bytes

@@ -51,12 +51,24 @@ const MAX_GAP: usize = 8;
 /// Returns true if and only if `b` may come just before a security code: a gap byte, the
 /// `;` of `&quot;`, or a byte of a multi-byte character (a Japanese keyword or gap unit).
 /// Digits glued to a word (`cvv123`, `no123`) are never a code. The candidate pass relies
-/// on this (see [`super::blocks::Masks::code_lead`]).
+/// on this to skip most short digit runs with one lookup.
+#[inline(always)]
 pub fn may_precede_code(b: u8) -> bool {
-    is_gap_byte(b) || b == b';' || b >= 0x80
+    PRECEDES_CODE[usize::from(b)]
 }
 
-fn is_gap_byte(b: u8) -> bool {
+/// [`may_precede_code`] as a table: it runs for every short digit run of a buffer.
+static PRECEDES_CODE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = is_gap_byte(b as u8) || b == b';' as usize || b >= 0x80;
+        b += 1;
+    }
+    t
+};
+
+const fn is_gap_byte(b: u8) -> bool {
     matches!(
         b,
         b' ' | b'\t' | b'"' | b'\'' | b'`' | b':' | b'=' | b'>' | b'[' | b'(' | b'#'

@@ -1,0 +1,143 @@
+//! Byte classes of 64-byte blocks as bit masks, so that the candidate pass can skip the
+//! stretches of a buffer where no card number or security code can be.
+//!
+//! Logs are full of digits (a quarter of the bytes of typical server logs), in short runs:
+//! dates, times, counters, addresses. Visiting each run one by one costs more than reading the
+//! bytes; classifying 64 bytes at once and combining the masks with a handful of shifts finds
+//! the few places worth a closer look. The vector compares come from the `wide` crate: SSE2
+//! (part of every x86-64 CPU) or NEON where the target has them, plain loops elsewhere; no
+//! `unsafe` here.
+
+use wide::u8x16;
+
+/// Bytes per block.
+pub const BLOCK: usize = 64;
+
+/// The classes of the bytes of one block; bit `j` describes byte `j`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Masks {
+    /// ASCII digits.
+    pub digit: u64,
+    /// Bytes that can join two digits inside a number token: space, `-`, `.`, `+`, and the
+    /// `%`, `D` and `d` of a percent-encoded separator (`%20`, `%2D`).
+    pub joiner: u64,
+    /// Bytes that may come just before a security code: a superset of
+    /// [`super::cvv::may_precede_code`] (NUL to `(`, `:` to `>`, `[`, `` ` ``, non-ASCII).
+    pub code_lead: u64,
+    /// Bytes outside ASCII (full-width digits, no-break and ideographic spaces, keywords in
+    /// Japanese): such blocks are handed whole to the exact pass.
+    pub high: u64,
+}
+
+impl Masks {
+    /// Classifies one block, 16 bytes per vector operation.
+    #[inline(always)]
+    pub fn of(block: &[u8; BLOCK]) -> Masks {
+        let mut m = Masks::default();
+        for (k, chunk) in block.chunks_exact(16).enumerate() {
+            let mut lanes = [0u8; 16];
+            lanes.copy_from_slice(chunk);
+            let v = u8x16::new(lanes);
+            // A digit is a byte whose distance above `0` is at most 9 (unsigned).
+            let above_zero = v - u8x16::splat(b'0');
+            let digit = above_zero.min(u8x16::splat(9)).simd_eq(above_zero);
+            let is = |b: u8| v.simd_eq(u8x16::splat(b));
+            let joiner = is(b' ')
+                | is(b'-')
+                | is(b'.')
+                | is(b'+')
+                | is(b'%')
+                | (v | u8x16::splat(0x20)).simd_eq(u8x16::splat(b'd'));
+            let below = |b: u8| v.min(u8x16::splat(b)).simd_eq(v);
+            let above_colon = v - u8x16::splat(b':');
+            let code_lead = below(b'(')
+                | above_colon
+                    .min(u8x16::splat(b'>' - b':'))
+                    .simd_eq(above_colon)
+                | is(b'[')
+                | is(b'`');
+            let shift = 16 * k;
+            m.code_lead |= u64::from(code_lead.to_bitmask()) << shift;
+            m.digit |= u64::from(digit.to_bitmask()) << shift;
+            m.joiner |= u64::from(joiner.to_bitmask()) << shift;
+            // The top bit of each byte is what the bitmask gathers.
+            m.high |= u64::from(v.to_bitmask()) << shift;
+        }
+        // Non-ASCII bytes may precede a code too (a Japanese keyword or gap).
+        m.code_lead |= m.high;
+        m
+    }
+}
+
+/// The masks of the block of `bytes` starting at `at`, padded with NUL past the end.
+#[inline(always)]
+pub fn masks_at(bytes: &[u8], at: usize) -> Masks {
+    match bytes.get(at..at + BLOCK) {
+        Some(b) => {
+            let mut block = [0u8; BLOCK];
+            block.copy_from_slice(b);
+            Masks::of(&block)
+        }
+        None => {
+            let mut block = [0u8; BLOCK];
+            let rest = bytes.get(at..).unwrap_or_default();
+            block[..rest.len()].copy_from_slice(rest);
+            Masks::of(&block)
+        }
+    }
+}
+
+/// Bit `i` is set when bits `i..i + n` of `m` are all set (`n` ≤ 16).
+#[inline(always)]
+pub fn runs_at_least(m: u64, n: u32) -> u64 {
+    // Doubling: after each step, bit i says "the next `have` bits are set".
+    let mut have = 1;
+    let mut r = m;
+    while have < n {
+        let step = have.min(n - have);
+        r &= r >> step;
+        have += step;
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_match_a_byte_by_byte_classification() {
+        let mut bytes: Vec<u8> = (0u8..=255).collect();
+        bytes.extend_from_slice(b"4111 1111-1111.1111+%20%2D%2d");
+        for at in (0..bytes.len()).step_by(7) {
+            let m = masks_at(&bytes, at);
+            for j in 0..BLOCK {
+                let b = bytes.get(at + j).copied().unwrap_or(0);
+                assert_eq!(m.digit >> j & 1 == 1, b.is_ascii_digit(), "{b}");
+                assert_eq!(
+                    m.joiner >> j & 1 == 1,
+                    b" -.+%dD".contains(&b),
+                    "joiner {b}"
+                );
+                assert_eq!(m.high >> j & 1 == 1, b >= 0x80, "high {b}");
+                if crate::detect::cvv::may_precede_code(b) {
+                    assert!(m.code_lead >> j & 1 == 1, "code lead {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn runs_of_set_bits() {
+        let m: u64 = 0b0111_1111_1111_1100_1111_1111_1110;
+        let r = runs_at_least(m, 12);
+        assert_eq!(r, 0b11 << 14);
+        assert_eq!(runs_at_least(m, 11), 1 << 1 | 0b111 << 14);
+        assert_eq!(runs_at_least(u64::MAX, 12) >> 52, 1);
+        for n in 1..=16 {
+            let bits = (1u64 << n) - 1;
+            assert_eq!(runs_at_least(bits << 3, n), 1 << 3, "{n}");
+            assert_eq!(runs_at_least(bits << 3, n + 1), 0, "{n}");
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Look-alike rejection: the bytes around a token that say it is not a card number written on
+//! its own — part of a hex hash, base64 blob, identifier, UUID, decimal, phone number, masked
+//! number or magnetic-stripe field — and the key words (`imei=`, `order_id=`) that say it is
+//! something else.
+
+use crate::finding::Span;
+use crate::rules::Keywords;
+
+/// Returns true if and only if `b` continues an identifier-like token.
+#[inline]
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Why the bytes around `span` say the token is part of something longer, or `None` when the
+/// token stands on its own.
+pub fn boundary_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
+    before_rejection(bytes, span).or_else(|| after_rejection(bytes, span))
+}
+
+/// Why the bytes before `span` say the token is part of something longer.
+pub fn before_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
+    let before = |k: usize| span.start.checked_sub(k).map(|i| bytes[i]);
+    if let Some(p) = before(1) {
+        match p {
+            // Percent-encoded punctuation (`pan%3D4111…`) is a boundary.
+            b if is_word(b) && percent_escape_ends_at(bytes, span.start) => {}
+            b if is_word(b) => {
+                return Some("glued to letters or digits before it (id, hex, base64)");
+            }
+            b'*' | b'#' => return Some("next to mask characters (already masked)"),
+            b'+' => return Some("signed number or phone number (+)"),
+            b'-' if before(2).is_some_and(|b| is_word(b) || b == b'-') => {
+                return Some("part of a dashed identifier (uuid, blk_-…)");
+            }
+            b'-' => return Some("signed number (-)"),
+            // A comma is a field separator (CSV), so only a dot makes a decimal.
+            b'.' if before(2).is_some_and(|b| b.is_ascii_digit()) => {
+                return Some("fraction, version or decimal (digit and . before it)");
+            }
+            b'^' => return Some("a field of magnetic-stripe track 1"),
+            b'=' if digits_before(bytes, span.start - 1) >= 12 => {
+                return Some("the data after a track 2 separator (=)");
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Why the bytes after `span` say the token is part of something longer.
+pub fn after_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
+    let after = |k: usize| bytes.get(span.end + k).copied();
+    if let Some(n) = after(0) {
+        match n {
+            b if is_word(b) => {
+                return Some("glued to letters or digits after it (id, hex, base64)");
+            }
+            b'*' | b'#' => return Some("next to mask characters (already masked)"),
+            b'.' if after(1).is_some_and(|b| b.is_ascii_digit()) => {
+                return Some("decimal or version (. and digit after it)");
+            }
+            b'-' if after(1).is_some_and(is_word) => {
+                return Some("part of a dashed identifier (uuid, order id)");
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Returns true if and only if `%XX` (two hex digits) ends just before `at`.
+fn percent_escape_ends_at(bytes: &[u8], at: usize) -> bool {
+    at >= 3
+        && bytes[at - 3] == b'%'
+        && bytes[at - 2].is_ascii_hexdigit()
+        && bytes[at - 1].is_ascii_hexdigit()
+}
+
+/// Returns the number of ASCII digits immediately before `at`.
+fn digits_before(bytes: &[u8], at: usize) -> usize {
+    bytes[..at]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// The words of the key immediately before a value at `start`: `device_imei=` gives
+/// `["device", "imei"]`, `"orderId": "` gives `["order", "id"]`.
+pub fn key_words(bytes: &[u8], start: usize) -> Vec<String> {
+    let mut i = start;
+    let lo = start.saturating_sub(48);
+    // Skip the assignment punctuation between key and value.
+    let mut skipped = 0;
+    while i > lo && skipped < 6 {
+        match bytes[i - 1] {
+            b' ' | b'\t' | b'"' | b'\'' | b'`' | b'=' | b':' | b'>' | b'(' | b'[' | b'{' => {
+                i -= 1;
+                skipped += 1;
+            }
+            _ => break,
+        }
+    }
+    let end = i;
+    while i > lo && (is_word(bytes[i - 1]) || bytes[i - 1] == b'-' || bytes[i - 1] == b'.') {
+        i -= 1;
+    }
+    split_words(&bytes[i..end])
+}
+
+/// Splits an identifier into lower-case words on `_ - .`, digits and camelCase humps.
+pub fn split_words(ident: &[u8]) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for &b in ident {
+        if b.is_ascii_alphabetic() {
+            if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = b.is_ascii_lowercase();
+            cur.push(b.to_ascii_lowercase() as char);
+        } else {
+            prev_lower = false;
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// If the key before the value names something that is not a card (`imei`, `order_id`,
+/// `tracking_no`) and nothing that is one, returns that word.
+pub fn not_card_key(bytes: &[u8], start: usize, kw: &Keywords) -> Option<String> {
+    let words = key_words(bytes, start);
+    if words.iter().any(|w| kw.pan_context_en.contains(w)) {
+        return None;
+    }
+    words.into_iter().find(|w| kw.not_card_keys.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reject(s: &str, token: &str) -> Option<&'static str> {
+        let start = s.find(token).unwrap();
+        boundary_rejection(s.as_bytes(), Span::new(start, start + token.len()))
+    }
+
+    #[test]
+    fn boundaries() {
+        let t = "4111111111111111";
+        assert_eq!(reject(&format!("card={t} ok"), t), None);
+        assert_eq!(reject(&format!("card:{t}."), t), None);
+        assert_eq!(reject(&format!("/cards/{t}/x"), t), None);
+        assert!(reject(&format!("blk_{t}"), t).is_some());
+        assert!(reject(&format!("blk_-{t}"), t).is_some());
+        assert!(reject(&format!("ab{t}cd"), t).is_some());
+        assert!(reject(&format!("{t}ZZ"), t).is_some());
+        assert!(reject(&format!("1.{t}e-05"), t).is_some());
+        assert!(reject(&format!("+{t}"), t).is_some());
+        assert!(reject(&format!("****{t}"), t).is_some());
+        assert!(reject(&format!("6011000990139424={t}?"), t).is_some());
+        assert!(reject(&format!("^{t}?"), t).is_some());
+        assert!(reject(&format!("x 12.{t}"), t).is_some());
+        assert_eq!(reject(&format!("visa,1200,{t},05/25"), t), None);
+        assert_eq!(reject(&format!("?pan%3D{t}%26exp"), t), None);
+    }
+
+    #[test]
+    fn key_words_of_common_shapes() {
+        let w = |s: &str| key_words(s.as_bytes(), s.len());
+        assert_eq!(w("device_imei="), ["device", "imei"]);
+        assert_eq!(w("\"orderId\": \""), ["order", "id"]);
+        assert_eq!(w("<TrackingNo>"), ["tracking", "no"]);
+        assert_eq!(w("x card number "), ["number"]);
+    }
+}

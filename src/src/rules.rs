@@ -1,0 +1,498 @@
+//! Card-brand and keyword rules: embedded `rules/*.json` → `*Syntax` (serde) → checked
+//! [`BrandTable`], [`Keywords`] and [`TestCards`].
+//!
+//! Rules are data so that a brand range can be fixed without touching code; `--rules FILE`
+//! goes through the same loader and checker as the built-in file.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::detect::luhn::luhn_valid;
+use crate::error::Error;
+
+/// The built-in brand table, embedded at build time.
+pub const BUILTIN_BRANDS: &str = include_str!("../rules/brands.json");
+/// The built-in keywords, embedded at build time.
+pub const BUILTIN_KEYWORDS: &str = include_str!("../rules/keywords.json");
+/// The built-in public test card numbers, embedded at build time.
+pub const BUILTIN_TEST_CARDS: &str = include_str!("../rules/test_cards.json");
+
+/// `rules/brands.json` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandFileSyntax {
+    /// Where the ranges come from.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Group layouts a grouped PAN may be written in (`[4,4,4,4]`, `[4,6,5]`, …).
+    #[serde(default)]
+    pub groupings: Vec<Vec<u8>>,
+    /// The brands.
+    pub brands: Vec<BrandSyntax>,
+}
+
+/// One brand entry as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandSyntax {
+    /// Stable lower-case id used in output (`visa`).
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// IIN prefix ranges, `"4"`, `"51-55"`, `"2221-2720"`; both ends have the same length.
+    pub ranges: Vec<String>,
+    /// Allowed PAN lengths.
+    pub lengths: Vec<u8>,
+    /// Where this entry comes from.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Luhn-valid numbers this entry must accept.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Luhn-valid numbers no brand may accept.
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+/// One checked prefix range of one brand.
+#[derive(Clone, Debug)]
+struct RangeRule {
+    prefix_len: usize,
+    lo: u64,
+    hi: u64,
+    lengths: u32,
+    brand: usize,
+}
+
+/// A brand: its id and name.
+#[derive(Clone, Debug)]
+pub struct Brand {
+    /// Lower-case id (`visa`).
+    pub id: Arc<str>,
+    /// Human name (`Visa`).
+    pub name: String,
+}
+
+/// The checked brand table: which IIN prefixes and lengths belong to which brand.
+#[derive(Clone, Debug)]
+pub struct BrandTable {
+    brands: Vec<Brand>,
+    /// Sorted longest prefix first, so the most specific range wins.
+    ranges: Vec<RangeRule>,
+    /// Indices into `ranges` by the first digit a number must start with: most numbers in
+    /// logs (timestamps start with 1) meet no range at all.
+    by_first: [Vec<usize>; 10],
+    groupings: Vec<Vec<u8>>,
+}
+
+impl BrandTable {
+    /// Parses and checks a brand file; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<BrandTable, Error> {
+        let syntax: BrandFileSyntax = serde_json::from_str(text).map_err(|e| Error::RulesFile {
+            path: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut table = BrandTable {
+            brands: Vec::new(),
+            ranges: Vec::new(),
+            by_first: Default::default(),
+            groupings: Vec::new(),
+        };
+        table.extend(syntax, origin)?;
+        Ok(table)
+    }
+
+    /// Adds the brands of another file (`--rules FILE`) to this table.
+    pub fn extend(&mut self, syntax: BrandFileSyntax, origin: &str) -> Result<(), Error> {
+        let rule_err = |id: &str, field: &'static str, reason: String| Error::Rule {
+            path: origin.to_string(),
+            id: id.to_string(),
+            field,
+            reason,
+        };
+        for g in syntax.groupings {
+            let total: u32 = g.iter().map(|&x| u32::from(x)).sum();
+            if g.len() < 2 || g.contains(&0) || !(12..=19).contains(&total) {
+                return Err(Error::RulesFile {
+                    path: origin.to_string(),
+                    reason: format!("grouping {g:?}: need 2+ non-empty groups totalling 12-19"),
+                });
+            }
+            if !self.groupings.contains(&g) {
+                self.groupings.push(g);
+            }
+        }
+        let mut seen: HashSet<String> = self.brands.iter().map(|b| b.id.to_string()).collect();
+        let first_new = self.brands.len();
+        for b in &syntax.brands {
+            if b.id.is_empty() || !b.id.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
+                return Err(rule_err(
+                    &b.id,
+                    "id",
+                    "lower-case letters and _ only".into(),
+                ));
+            }
+            if !seen.insert(b.id.clone()) {
+                return Err(rule_err(&b.id, "id", "duplicate id".into()));
+            }
+            if b.lengths.is_empty() || b.lengths.iter().any(|l| !(12..=19).contains(l)) {
+                return Err(rule_err(
+                    &b.id,
+                    "lengths",
+                    "each length must be 12-19".into(),
+                ));
+            }
+            let lengths = b.lengths.iter().fold(0u32, |m, &l| m | (1 << l));
+            if b.ranges.is_empty() {
+                return Err(rule_err(&b.id, "ranges", "at least one range".into()));
+            }
+            let brand = self.brands.len();
+            for r in &b.ranges {
+                let (lo, hi) = r.split_once('-').unwrap_or((r.as_str(), r.as_str()));
+                let ok = |s: &str| {
+                    !s.is_empty() && s.len() <= 8 && s.bytes().all(|c| c.is_ascii_digit())
+                };
+                if !ok(lo) || !ok(hi) || lo.len() != hi.len() || lo > hi {
+                    return Err(rule_err(
+                        &b.id,
+                        "ranges",
+                        format!(
+                            "{r:?}: expected \"PREFIX\" or \"LO-HI\" with equal-length digit prefixes, LO <= HI"
+                        ),
+                    ));
+                }
+                self.ranges.push(RangeRule {
+                    prefix_len: lo.len(),
+                    lo: lo.parse().unwrap_or(0),
+                    hi: hi.parse().unwrap_or(0),
+                    lengths,
+                    brand,
+                });
+            }
+            self.brands.push(Brand {
+                id: Arc::from(b.id.as_str()),
+                name: b.name.clone(),
+            });
+        }
+        // Stable sort: equal prefix lengths keep file order.
+        self.ranges.sort_by_key(|r| std::cmp::Reverse(r.prefix_len));
+        self.by_first = Default::default();
+        for (i, r) in self.ranges.iter().enumerate() {
+            let scale = 10u64.pow(r.prefix_len as u32 - 1);
+            for d in (r.lo / scale)..=(r.hi / scale).min(9) {
+                self.by_first[d as usize].push(i);
+            }
+        }
+        for (i, b) in syntax.brands.iter().enumerate() {
+            let idx = first_new + i;
+            for e in &b.examples {
+                let d = e.as_bytes();
+                if !luhn_valid(d)
+                    || self.lookup(d).map(|x| x as *const Brand)
+                        != Some(&self.brands[idx] as *const Brand)
+                {
+                    return Err(rule_err(
+                        &b.id,
+                        "examples",
+                        format!(
+                            "{:?} is not accepted as this brand (Luhn-valid?)",
+                            crate::mask::display_pan(d).as_str()
+                        ),
+                    ));
+                }
+            }
+            for e in &b.negative_examples {
+                let d = e.as_bytes();
+                if !luhn_valid(d) || self.lookup(d).is_some() {
+                    return Err(rule_err(
+                        &b.id,
+                        "negative_examples",
+                        format!(
+                            "{:?} must be Luhn-valid and match no brand",
+                            crate::mask::display_pan(d).as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The brand whose prefix range and length fit `digits`, most specific prefix first.
+    pub fn lookup(&self, digits: &[u8]) -> Option<&Brand> {
+        let n = digits.len();
+        if n > 31 {
+            return None;
+        }
+        let first = digits
+            .first()
+            .map(|d| usize::from(d.wrapping_sub(b'0')))
+            .filter(|&d| d < 10)?;
+        for r in self.by_first[first].iter().map(|&i| &self.ranges[i]) {
+            if r.lengths & (1 << n) == 0 || n < r.prefix_len {
+                continue;
+            }
+            let p = digits[..r.prefix_len]
+                .iter()
+                .fold(0u64, |acc, &d| acc * 10 + u64::from(d.wrapping_sub(b'0')));
+            if r.lo <= p && p <= r.hi {
+                return Some(&self.brands[r.brand]);
+            }
+        }
+        None
+    }
+
+    /// Returns true if and only if `groups` (digit counts between separators) is a layout
+    /// card numbers are written in.
+    pub fn grouping_allowed(&self, groups: &[u8]) -> bool {
+        self.groupings.iter().any(|g| g == groups)
+    }
+
+    /// The brands, in file order.
+    pub fn brands(&self) -> &[Brand] {
+        &self.brands
+    }
+}
+
+/// `rules/keywords.json` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordsSyntax {
+    /// Words that say a nearby number is a card number.
+    pub pan_context: LangWords,
+    /// Words that announce an expiry date.
+    pub expiry: LangWords,
+    /// Security-code words.
+    pub cvv: CvvWordsSyntax,
+    /// Key words that say a number is something else (`imei`, `order_id`).
+    pub not_card_keys: Vec<String>,
+}
+
+/// Words per language.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LangWords {
+    /// English (ASCII, matched case-insensitively on word boundaries).
+    #[serde(default)]
+    pub en: Vec<String>,
+    /// Japanese (matched as substrings).
+    #[serde(default)]
+    pub ja: Vec<String>,
+}
+
+/// Security-code words: `strong` ones announce a code on their own; `weak` ones (`cid`,
+/// also "connection id") only next to a card number.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CvvWordsSyntax {
+    /// Words that always mean a security code.
+    pub strong: LangWords,
+    /// Words that mean a security code only near a PAN.
+    pub weak: LangWords,
+}
+
+/// Checked keywords.
+#[derive(Clone, Debug)]
+pub struct Keywords {
+    /// PAN-context words, lower-case ASCII.
+    pub pan_context_en: HashSet<String>,
+    /// Multi-word English PAN-context phrases, lower-case.
+    pub pan_context_phrases: Vec<String>,
+    /// Japanese PAN-context words.
+    pub pan_context_ja: Vec<String>,
+    /// Expiry words.
+    pub expiry: LangWords,
+    /// Strong security-code words.
+    pub cvv_strong: LangWords,
+    /// Weak security-code words.
+    pub cvv_weak: LangWords,
+    /// Not-a-card key words, lower-case.
+    pub not_card_keys: HashSet<String>,
+}
+
+impl Keywords {
+    /// Parses and checks a keywords file.
+    pub fn parse(text: &str, origin: &str) -> Result<Keywords, Error> {
+        let s: KeywordsSyntax = serde_json::from_str(text).map_err(|e| Error::RulesFile {
+            path: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        let check = |words: &[String], what: &str| -> Result<(), Error> {
+            match words.iter().find(|w| w.trim().is_empty()) {
+                Some(_) => Err(Error::RulesFile {
+                    path: origin.to_string(),
+                    reason: format!("{what}: empty keyword"),
+                }),
+                None => Ok(()),
+            }
+        };
+        check(&s.pan_context.en, "pan_context.en")?;
+        check(&s.cvv.strong.en, "cvv.strong.en")?;
+        check(&s.cvv.weak.en, "cvv.weak.en")?;
+        check(&s.not_card_keys, "not_card_keys")?;
+        let lower = |v: &[String]| v.iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>();
+        let (phrases, words): (Vec<String>, Vec<String>) = lower(&s.pan_context.en)
+            .into_iter()
+            .partition(|w| w.contains(' '));
+        Ok(Keywords {
+            pan_context_en: words.into_iter().collect(),
+            pan_context_phrases: phrases,
+            pan_context_ja: s.pan_context.ja,
+            expiry: s.expiry,
+            cvv_strong: s.cvv.strong,
+            cvv_weak: s.cvv.weak,
+            not_card_keys: lower(&s.not_card_keys).into_iter().collect(),
+        })
+    }
+}
+
+/// `rules/test_cards.json` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestCardsSyntax {
+    /// Where the numbers are published.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The numbers.
+    pub cards: Vec<String>,
+}
+
+/// Well-known public test card numbers.
+#[derive(Clone, Debug, Default)]
+pub struct TestCards(HashSet<Vec<u8>>);
+
+impl TestCards {
+    /// Parses the test-card file; every entry must pass Luhn.
+    pub fn parse(text: &str, origin: &str) -> Result<TestCards, Error> {
+        let s: TestCardsSyntax = serde_json::from_str(text).map_err(|e| Error::RulesFile {
+            path: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut set = HashSet::new();
+        for c in s.cards {
+            if !luhn_valid(c.as_bytes()) {
+                return Err(Error::RulesFile {
+                    path: origin.to_string(),
+                    reason: format!(
+                        "test card {} fails Luhn",
+                        crate::mask::display_pan(c.as_bytes())
+                    ),
+                });
+            }
+            set.insert(c.into_bytes());
+        }
+        Ok(TestCards(set))
+    }
+
+    /// Returns true if and only if `digits` is a listed public test number.
+    pub fn contains(&self, digits: &[u8]) -> bool {
+        self.0.contains(digits)
+    }
+}
+
+/// Every rule the detector needs.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Brands and groupings.
+    pub brands: BrandTable,
+    /// Context and security-code words.
+    pub keywords: Keywords,
+    /// Public test numbers.
+    pub test_cards: TestCards,
+}
+
+impl Rules {
+    /// The built-in rules.
+    pub fn builtin() -> Result<Rules, Error> {
+        Ok(Rules {
+            brands: BrandTable::parse(BUILTIN_BRANDS, "<builtin>/rules/brands.json")?,
+            keywords: Keywords::parse(BUILTIN_KEYWORDS, "<builtin>/rules/keywords.json")?,
+            test_cards: TestCards::parse(BUILTIN_TEST_CARDS, "<builtin>/rules/test_cards.json")?,
+        })
+    }
+
+    /// Adds the brands of an extra brand file (`--rules FILE`).
+    pub fn add_brand_file(&mut self, text: &str, origin: &str) -> Result<(), Error> {
+        let syntax: BrandFileSyntax = serde_json::from_str(text).map_err(|e| Error::RulesFile {
+            path: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.brands.extend(syntax, origin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_rules_pass_the_checker() {
+        let r = Rules::builtin().expect("built-in rules must be valid");
+        let ids: Vec<&str> = r.brands.brands().iter().map(|b| &*b.id).collect();
+        for want in [
+            "visa",
+            "mastercard",
+            "amex",
+            "discover",
+            "jcb",
+            "diners",
+            "unionpay",
+            "maestro",
+            "mir",
+            "rupay",
+            "elo",
+            "verve",
+            "troy",
+        ] {
+            assert!(ids.contains(&want), "missing brand {want}");
+        }
+    }
+
+    #[test]
+    fn most_specific_prefix_wins() {
+        let r = Rules::builtin().unwrap();
+        let id = |d: &str| r.brands.lookup(d.as_bytes()).map(|b| b.id.to_string());
+        assert_eq!(id("6011000990139424").as_deref(), Some("discover"));
+        assert_eq!(id("6070000000000002").as_deref(), Some("rupay"));
+        assert_eq!(id("5090000000000000").as_deref(), Some("elo"));
+        assert_eq!(id("2221000000000009").as_deref(), Some("mastercard"));
+        assert_eq!(id("2720990000000007").as_deref(), Some("mastercard"));
+        assert_eq!(id("2721000000000004"), None);
+        assert_eq!(id("37144963539843"), None, "14-digit 37 is not Amex");
+        // A 19-digit 65 number is Discover even though Elo/RuPay own longer 65 prefixes at 16.
+        assert_eq!(id("6500310000000000006").as_deref(), Some("discover"));
+    }
+
+    #[test]
+    fn checker_rejects_bad_entries() {
+        let bad = [
+            (
+                r#"{"brands":[{"id":"x","name":"X","ranges":["5-4"],"lengths":[16]}]}"#,
+                "ranges",
+            ),
+            (
+                r#"{"brands":[{"id":"x","name":"X","ranges":["4"],"lengths":[25]}]}"#,
+                "lengths",
+            ),
+            (
+                r#"{"brands":[{"id":"x","name":"X","ranges":["4"],"lengths":[16]},{"id":"x","name":"Y","ranges":["5"],"lengths":[16]}]}"#,
+                "duplicate",
+            ),
+            (
+                r#"{"brands":[{"id":"x","name":"X","ranges":["4"],"lengths":[16],"examples":["4111111111111112"]}]}"#,
+                "examples",
+            ),
+            (
+                r#"{"brands":[{"id":"x","name":"X","ranges":["4"],"lengths":[16],"colour":"red"}]}"#,
+                "unknown field",
+            ),
+        ];
+        for (text, want) in bad {
+            let err = BrandTable::parse(text, "t.json").unwrap_err().to_string();
+            assert!(err.contains(want), "{err} should mention {want}");
+            assert!(err.contains("t.json"), "{err} should name the file");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Keyed, non-reversible finding identities.
+//!
+//! A card number has little entropy: with the BIN and last four known, a 16-digit PAN has
+//! 10^6 candidates, 10^5 after the Luhn check, so any unsalted hash of it is reversed in
+//! milliseconds. A fingerprint is therefore `BLAKE3-keyed(key, domain ‖ kind ‖ digits)`,
+//! truncated to 128 bits, with a 256-bit secret key. Without the key nothing can be
+//! brute-forced; with the same key the fingerprint is stable across runs and machines, which is
+//! what baselines need.
+//!
+//! The key comes from `PANSWEEP_FINGERPRINT_KEY` (any string; hashed into a key), else from a
+//! per-user key file created once with random bytes (see [`Key::load_or_create`]).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::finding::Fingerprint;
+
+/// Environment variable holding a shared fingerprint secret (for CI and teams).
+pub const KEY_ENV: &str = "PANSWEEP_FINGERPRINT_KEY";
+
+/// A 256-bit secret that keys every fingerprint.
+#[derive(Clone)]
+pub struct Key([u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(<secret>)")
+    }
+}
+
+impl Key {
+    /// Derives a key from a passphrase (the environment variable's value).
+    pub fn from_passphrase(secret: &str) -> Key {
+        Key(blake3::derive_key(
+            "pansweep fingerprint key v1",
+            secret.as_bytes(),
+        ))
+    }
+
+    /// A fixed key for tests and fuzzing only: fingerprints made with it are not secret.
+    pub fn insecure_for_tests() -> Key {
+        Key([7; 32])
+    }
+
+    /// Loads the key: the environment variable if set, else the key file under `dir`
+    /// (`fingerprint.key`), created with fresh random bytes and mode 0600 if missing.
+    pub fn load_or_create(dir: Option<&Path>) -> Result<Key, Error> {
+        if let Ok(secret) = std::env::var(KEY_ENV)
+            && !secret.is_empty()
+        {
+            return Ok(Key::from_passphrase(&secret));
+        }
+        let Some(dir) = dir else {
+            return Err(Error::Key {
+                path: PathBuf::new(),
+                reason: format!("no config directory; set {KEY_ENV}"),
+            });
+        };
+        let path = dir.join("fingerprint.key");
+        match fs::read(&path) {
+            Ok(bytes) if bytes.len() == 64 => {
+                let mut key = [0u8; 32];
+                for (i, pair) in bytes.chunks(2).enumerate() {
+                    let s = std::str::from_utf8(pair).ok();
+                    key[i] = s
+                        .and_then(|s| u8::from_str_radix(s, 16).ok())
+                        .ok_or_else(|| Error::Key {
+                            path: path.clone(),
+                            reason: "not 64 hex digits".into(),
+                        })?;
+                }
+                Ok(Key(key))
+            }
+            Ok(_) => Err(Error::Key {
+                path,
+                reason: "not 64 hex digits".into(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(dir, &path),
+            Err(e) => Err(Error::Key {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// The fingerprint of card data of kind `kind` with the given digits.
+    pub fn fingerprint(&self, kind: &str, digits: &[u8]) -> Fingerprint {
+        let mut h = blake3::Hasher::new_keyed(&self.0);
+        h.update(b"pansweep-fp-v1\0");
+        h.update(kind.as_bytes());
+        h.update(b"\0");
+        h.update(digits);
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        Fingerprint(out)
+    }
+}
+
+fn create_key_file(dir: &Path, path: &Path) -> Result<Key, Error> {
+    let err = |e: std::io::Error| Error::Key {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| Error::Key {
+        path: path.to_path_buf(),
+        reason: format!("no randomness: {e}"),
+    })?;
+    fs::create_dir_all(dir).map_err(err)?;
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(mut f) => {
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            f.write_all(hex.as_bytes()).map_err(err)?;
+            f.sync_all().map_err(err)?;
+            Ok(Key(key))
+        }
+        // Another pansweep created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Key::load_or_create(Some(dir)),
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// The per-user configuration directory: `$XDG_CONFIG_HOME/pansweep` or
+/// `$HOME/.config/pansweep`.
+pub fn default_key_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("pansweep"));
+    }
+    std::env::var_os("HOME")
+        .filter(|x| !x.is_empty())
+        .map(|h| PathBuf::from(h).join(".config").join("pansweep"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_depends_on_key_and_digits() {
+        let a = Key::from_passphrase("team-secret");
+        let b = Key::from_passphrase("other-secret");
+        let d = b"4111111111111111";
+        assert_eq!(a.fingerprint("pan", d), a.fingerprint("pan", d));
+        assert_ne!(a.fingerprint("pan", d), b.fingerprint("pan", d));
+        assert_ne!(
+            a.fingerprint("pan", d),
+            a.fingerprint("pan", b"4242424242424242")
+        );
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let k1 = create_key_file(dir.path(), &dir.path().join("fingerprint.key")).unwrap();
+        let k2 = Key::load_or_create(Some(dir.path()));
+        // The env var would override the file; tests run without it set.
+        if std::env::var(KEY_ENV).is_err() {
+            let k2 = k2.unwrap();
+            assert_eq!(k1.fingerprint("pan", b"1"), k2.fingerprint("pan", b"1"));
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! Sources: an open file or stdin → sniffed container and encoding → overlapping [`Chunk`]s.
+//!
+//! Memory is bounded whatever the input: a buffer of [`CHUNK_SIZE`] plus the carried overlap,
+//! even for a file with no newline. Findings are decided on whole buffers; each buffer
+//! *commits* only the findings that start in its commit range, and the overlap gives the
+//! detector [`crate::detect::CONTEXT`] bytes on both sides of that range, so a card number
+//! split across two reads is found exactly once. Never writes.
+
+use std::io::{self, Cursor, Read};
+use std::ops::Range;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::detect::CONTEXT;
+
+/// Bytes read per buffer (before the carried overlap).
+pub const CHUNK_SIZE: usize = 1 << 20;
+/// Bytes sniffed for compression, BOMs and NUL bytes (ripgrep looks at its first buffer).
+pub const SNIFF_SIZE: usize = 8 << 10;
+
+/// How the bytes of a source are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Container {
+    /// As they are.
+    Plain,
+    /// gzip, possibly several members (`cat a.gz b.gz`).
+    Gzip,
+    /// Zstandard, possibly several frames.
+    Zstd,
+    /// bzip2, possibly several streams.
+    Bzip2,
+    /// xz, possibly several streams.
+    Xz,
+}
+
+impl Container {
+    /// Recognises a compressed file by its magic bytes (never by its name).
+    pub fn sniff(head: &[u8]) -> Container {
+        match head {
+            [0x1f, 0x8b, ..] => Container::Gzip,
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Container::Zstd,
+            [b'B', b'Z', b'h', b'1'..=b'9', ..] => Container::Bzip2,
+            [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Container::Xz,
+            _ => Container::Plain,
+        }
+    }
+
+    /// A reader of the decompressed bytes of `raw`.
+    fn decoder(self, raw: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Container::Plain => raw,
+            Container::Gzip => Box::new(MultiGzDecoder::new(raw)),
+            Container::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
+            Container::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(raw)),
+            Container::Xz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw)),
+        })
+    }
+}
+
+/// How the text is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// ASCII-compatible bytes (UTF-8, Latin-1, Shift_JIS digits…): searched as they are.
+    Bytes,
+    /// UTF-16 little-endian, with a BOM.
+    Utf16Le,
+    /// UTF-16 big-endian, with a BOM.
+    Utf16Be,
+}
+
+/// What sniffing the first block found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sniffed {
+    /// Compression.
+    pub container: Container,
+    /// Text encoding.
+    pub encoding: Encoding,
+    /// A NUL byte in the first block of a non-UTF-16 source.
+    pub binary: bool,
+    /// A UTF-16 source starts with a byte-order mark.
+    pub bom: bool,
+    /// A zip or tar archive (after decompression), when archives are read.
+    pub archive: Option<crate::archive::ArchiveKind>,
+}
+
+/// Recognises UTF-16 without a byte-order mark (Windows event exports): in text of ASCII
+/// characters, every other byte is NUL. Needs 64+ bytes, at least 90% of the high bytes NUL
+/// and almost no NUL low bytes.
+fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
+    let n = head.len() / 2;
+    // No NUL at all, the usual case, is found at memchr speed.
+    if n < 32 || memchr::memchr(0, head).is_none() {
+        return None;
+    }
+    let zeros = |parity: usize| {
+        head.iter()
+            .skip(parity)
+            .step_by(2)
+            .take(n)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    if odd * 10 >= n * 9 && even * 20 < n {
+        Some(Encoding::Utf16Le)
+    } else if even * 10 >= n * 9 && odd * 20 < n {
+        Some(Encoding::Utf16Be)
+    } else {
+        None
+    }
+}
+
+/// One buffer of decoded text and the part of it this buffer is responsible for.
+#[derive(Debug)]
+pub struct Chunk<'a> {
+    /// Decoded bytes (UTF-8 for UTF-16 sources).
+    pub bytes: &'a [u8],
+    /// Findings starting in this range belong to this chunk.
+    pub commit: Range<usize>,
+    /// Offset of `bytes[0]` in the decoded (decompressed) stream.
+    pub offset: u64,
+    /// For UTF-16 sources: the offset in the stored file of each decoded byte.
+    map: Option<&'a [u64]>,
+    /// Stored-file offset one past the last decoded byte (UTF-16 only).
+    map_end: u64,
+}
+
+/// A chunk of a plain (not UTF-16) source copied out of the reader's buffer, so that several
+/// chunks of one large file can be searched at the same time.
+#[derive(Debug)]
+pub struct OwnedChunk {
+    bytes: Vec<u8>,
+    commit: Range<usize>,
+    offset: u64,
+}
+
+impl OwnedChunk {
+    /// Copies `chunk` into `buf` (a buffer given back by [`OwnedChunk::into_buffer`], so that
+    /// a large file does not allocate and fault in fresh memory for every chunk); `None` for
+    /// a UTF-16 source, whose offset map stays with the reader.
+    pub fn copy(chunk: &Chunk<'_>, mut buf: Vec<u8>) -> Option<OwnedChunk> {
+        chunk.map.is_none().then(|| {
+            buf.clear();
+            buf.extend_from_slice(chunk.bytes);
+            OwnedChunk {
+                bytes: buf,
+                commit: chunk.commit.clone(),
+                offset: chunk.offset,
+            }
+        })
+    }
+
+    /// The buffer, for the next copy.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The chunk again.
+    pub fn chunk(&self) -> Chunk<'_> {
+        Chunk {
+            bytes: &self.bytes,
+            commit: self.commit.clone(),
+            offset: self.offset,
+            map: None,
+            map_end: 0,
+        }
+    }
+}
+
+impl Chunk<'_> {
+    /// The offset in the file as stored (decompressed, for compressed files) of decoded
+    /// byte `i` of this chunk; `i` may be `bytes.len()`.
+    pub fn file_offset(&self, i: usize) -> u64 {
+        match self.map {
+            None => self.offset + i as u64,
+            Some(m) => m.get(i).copied().unwrap_or(self.map_end),
+        }
+    }
+}
+
+/// Reads up to `n` bytes, retrying on interruption; fewer only at end of input.
+fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut v = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+/// An opened, sniffed source ready to be chunked.
+pub struct Source {
+    reader: Box<dyn Read + Send>,
+    /// What sniffing found.
+    pub sniffed: Sniffed,
+}
+
+impl Source {
+    /// Sniffs `raw` (a file or stdin) and prepares to decode it; `decompress` allows gzip.
+    pub fn open(mut raw: Box<dyn Read + Send>, decompress: bool) -> io::Result<Source> {
+        let head = read_up_to(&mut raw, SNIFF_SIZE)?;
+        let container = if decompress {
+            Container::sniff(&head)
+        } else {
+            Container::Plain
+        };
+        let (mut reader, head): (Box<dyn Read + Send>, Vec<u8>) = if container != Container::Plain {
+            let mut dec = container.decoder(Box::new(Cursor::new(head).chain(raw)))?;
+            // A corrupt header shows here; what follows is reported by the chunk loop.
+            let inner = read_up_to(&mut dec, SNIFF_SIZE)?;
+            (dec, inner)
+        } else {
+            (raw, head)
+        };
+        let (encoding, bom) = match head.get(..2) {
+            Some([0xff, 0xfe]) => (Encoding::Utf16Le, true),
+            Some([0xfe, 0xff]) => (Encoding::Utf16Be, true),
+            _ => (utf16_without_bom(&head).unwrap_or(Encoding::Bytes), false),
+        };
+        let binary = encoding == Encoding::Bytes && memchr::memchr(0, &head).is_some();
+        let archive = if decompress {
+            crate::archive::sniff(&head)
+        } else {
+            None
+        };
+        reader = Box::new(Cursor::new(head).chain(reader));
+        Ok(Source {
+            reader,
+            sniffed: Sniffed {
+                container,
+                encoding,
+                binary,
+                bom,
+                archive,
+            },
+        })
+    }
+
+    /// The decoded (decompressed) byte stream, for reading an archive's members.
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        self.reader
+    }
+
+    /// A source passed through as it is, with no sniffing: for live streams, where waiting
+    /// for a first block would hold back the first lines.
+    pub fn raw(reader: Box<dyn Read + Send>) -> Source {
+        Source {
+            reader,
+            sniffed: Sniffed {
+                container: Container::Plain,
+                encoding: Encoding::Bytes,
+                binary: false,
+                bom: false,
+                archive: None,
+            },
+        }
+    }
+
+    /// Feeds every chunk to `f`, in order. On a read error (a truncated gzip, say) the bytes
+    /// read before it are still fed, then the error is returned.
+    pub fn for_each_chunk(
+        self,
+        chunk_size: usize,
+        f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        self.chunks(chunk_size, false, f)
+    }
+
+    /// Like [`Source::for_each_chunk`], but hands on every complete line as soon as it has
+    /// been read (and at most `chunk_size` bytes of a line without end), for live pipelines.
+    pub fn for_each_line_batch(
+        self,
+        chunk_size: usize,
+        f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        self.chunks(chunk_size, true, f)
+    }
+
+    fn chunks(
+        self,
+        chunk_size: usize,
+        by_line: bool,
+        mut f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        let chunk_size = chunk_size.max(4 * CONTEXT);
+        let defer = CONTEXT;
+        let mut reader = self.reader;
+        let bom = self.sniffed.bom;
+        let mut utf16 = match self.sniffed.encoding {
+            Encoding::Bytes => None,
+            Encoding::Utf16Le => Some(Utf16Decoder::new(false, bom)),
+            Encoding::Utf16Be => Some(Utf16Decoder::new(true, bom)),
+        };
+        // Small to start: most files are small, and a buffer past the allocator's mmap
+        // threshold costs two system calls and a page fault per file. It grows to a chunk
+        // (once per large file).
+        let mut buf: Vec<u8> = Vec::with_capacity((64 << 10).min(chunk_size + 2 * CONTEXT));
+        let mut map: Vec<u64> = Vec::new();
+        let mut raw = vec![
+            0u8;
+            if utf16.is_some() || by_line {
+                64 << 10
+            } else {
+                0
+            }
+        ];
+        let mut offset = 0u64; // decoded offset of buf[0]
+        let mut commit_start = 0usize;
+        let mut total = 0u64;
+        let mut pending_err: Option<io::Error> = None;
+        loop {
+            let target = buf.len() + chunk_size;
+            let mut eof = false;
+            while buf.len() < target {
+                let r = match utf16.as_mut() {
+                    // A live pipeline: take whatever one read gives.
+                    None if by_line => {
+                        let r = reader.read(&mut raw);
+                        if let Ok(n) = r {
+                            buf.extend_from_slice(&raw[..n]);
+                        }
+                        r
+                    }
+                    // read_to_end fills spare capacity without zeroing it first (a resize
+                    // would memset a whole buffer for every small file).
+                    None => {
+                        let old = buf.len();
+                        let want = (target - old) as u64;
+                        match Read::take(&mut reader, want).read_to_end(&mut buf) {
+                            Ok(_) if buf.len() == old => Ok(0),
+                            Ok(_) => Ok(buf.len() - old),
+                            Err(e) => {
+                                total += (buf.len() - old) as u64;
+                                Err(e)
+                            }
+                        }
+                    }
+                    Some(dec) => {
+                        let want = raw.len().min((target - buf.len()).max(4));
+                        let r = reader.read(&mut raw[..want]);
+                        if let Ok(n) = r {
+                            dec.push(&raw[..n], n == 0, &mut buf, &mut map);
+                        }
+                        r
+                    }
+                };
+                match r {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        total += n as u64;
+                        if by_line {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        pending_err = Some(e);
+                        eof = true;
+                        break;
+                    }
+                }
+            }
+            let len = buf.len();
+            let commit_end = if eof {
+                len
+            } else if by_line {
+                match memchr::memrchr(b'\n', &buf[commit_start..]) {
+                    Some(i) => commit_start + i + 1,
+                    None if len - commit_start >= chunk_size => len - defer,
+                    None => continue,
+                }
+            } else {
+                len - defer
+            };
+            let chunk = Chunk {
+                bytes: &buf,
+                commit: commit_start.min(commit_end)..commit_end,
+                offset,
+                map: utf16.as_ref().map(|_| &map[..]),
+                map_end: utf16.as_ref().map_or(0, |d| d.raw_pos),
+            };
+            f(&chunk)?;
+            if eof {
+                break;
+            }
+            // Keep CONTEXT bytes before the commit end as look-back for the next buffer.
+            let drop = commit_end.saturating_sub(CONTEXT);
+            buf.drain(..drop);
+            if utf16.is_some() {
+                map.drain(..drop);
+            }
+            offset += drop as u64;
+            commit_start = commit_end - drop;
+        }
+        match pending_err {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
+    }
+}
+
+/// Streaming UTF-16 → UTF-8 with a map back to stored offsets.
+struct Utf16Decoder {
+    big_endian: bool,
+    pending: Vec<u8>,
+    /// Stored offset of the next undecoded byte (the BOM counts).
+    raw_pos: u64,
+    bom_skipped: bool,
+}
+
+impl Utf16Decoder {
+    fn new(big_endian: bool, bom: bool) -> Utf16Decoder {
+        Utf16Decoder {
+            big_endian,
+            pending: Vec::new(),
+            raw_pos: 0,
+            bom_skipped: !bom,
+        }
+    }
+
+    fn push(&mut self, input: &[u8], eof: bool, out: &mut Vec<u8>, map: &mut Vec<u64>) {
+        self.pending.extend_from_slice(input);
+        let data = std::mem::take(&mut self.pending);
+        let mut i = 0;
+        if !self.bom_skipped && data.len() >= 2 {
+            self.bom_skipped = true;
+            i = 2;
+            self.raw_pos += 2;
+        }
+        let unit = |j: usize| -> u16 {
+            let (a, b) = (data[j], data[j + 1]);
+            if self.big_endian {
+                u16::from_be_bytes([a, b])
+            } else {
+                u16::from_le_bytes([a, b])
+            }
+        };
+        while i + 2 <= data.len() {
+            let u = unit(i);
+            let (ch, width) = if (0xD800..0xDC00).contains(&u) {
+                if i + 4 > data.len() {
+                    if !eof {
+                        break;
+                    }
+                    ('\u{FFFD}', 2)
+                } else {
+                    let lo = unit(i + 2);
+                    if (0xDC00..0xE000).contains(&lo) {
+                        let c =
+                            0x10000 + ((u32::from(u) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
+                        (char::from_u32(c).unwrap_or('\u{FFFD}'), 4)
+                    } else {
+                        ('\u{FFFD}', 2)
+                    }
+                }
+            } else {
+                (char::from_u32(u32::from(u)).unwrap_or('\u{FFFD}'), 2)
+            };
+            let mut tmp = [0u8; 4];
+            let s = ch.encode_utf8(&mut tmp);
+            for &b in s.as_bytes() {
+                out.push(b);
+                map.push(self.raw_pos);
+            }
+            self.raw_pos += width as u64;
+            i += width;
+        }
+        self.pending = data[i..].to_vec();
+        if eof && !self.pending.is_empty() {
+            // A dangling odd byte: keep the length right.
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            map.extend(std::iter::repeat_n(self.raw_pos, 3));
+            self.raw_pos += self.pending.len() as u64;
+            self.pending.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (bytes, commit range, offset) of each chunk.
+    type Seen = Vec<(Vec<u8>, Range<usize>, u64)>;
+
+    fn chunks_of(data: Vec<u8>, size: usize) -> (Seen, Sniffed) {
+        let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+        let sniffed = src.sniffed;
+        let mut v = Vec::new();
+        src.for_each_chunk(size, |c| {
+            v.push((c.bytes.to_vec(), c.commit.clone(), c.offset));
+            Ok(())
+        })
+        .unwrap();
+        (v, sniffed)
+    }
+
+    #[test]
+    fn commit_ranges_tile_the_stream_exactly_once() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 | 1).collect();
+        let (chunks, _) = chunks_of(data.clone(), 4 * CONTEXT);
+        assert!(chunks.len() > 5);
+        let mut next = 0u64;
+        for (bytes, commit, offset) in &chunks {
+            assert_eq!(
+                offset + commit.start as u64,
+                next,
+                "gap or overlap in commits"
+            );
+            assert_eq!(
+                &bytes[..],
+                &data[*offset as usize..*offset as usize + bytes.len()]
+            );
+            next = offset + commit.end as u64;
+        }
+        assert_eq!(next, data.len() as u64);
+    }
+
+    #[test]
+    fn line_batches_commit_whole_lines_and_tile_the_stream() {
+        let data: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("line {i} {}\n", "x".repeat((i % 97) as usize)).into_bytes())
+            .collect();
+        let src = Source::open(Box::new(Cursor::new(data.clone())), false).unwrap();
+        let mut next = 0u64;
+        src.for_each_line_batch(4 * CONTEXT, |c| {
+            assert_eq!(c.offset + c.commit.start as u64, next);
+            assert!(c.commit.end == c.bytes.len() || c.bytes[c.commit.end - 1] == b'\n');
+            next = c.offset + c.commit.end as u64;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(next, data.len() as u64);
+    }
+
+    #[test]
+    fn gzip_members_are_all_read() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut out = Vec::new();
+        for part in [&b"first member\n"[..], b"second member\n"] {
+            let mut e = GzEncoder::new(Vec::new(), Compression::default());
+            e.write_all(part).unwrap();
+            out.extend(e.finish().unwrap());
+        }
+        let (chunks, sniffed) = chunks_of(out, CHUNK_SIZE);
+        assert_eq!(sniffed.container, Container::Gzip);
+        assert_eq!(chunks[0].0, b"first member\nsecond member\n");
+    }
+
+    #[test]
+    fn utf16le_is_decoded_with_offsets_into_the_file() {
+        let text = "a=4111\r\nカード\r\n";
+        let mut data = vec![0xff, 0xfe];
+        for u in text.encode_utf16() {
+            data.extend(u.to_le_bytes());
+        }
+        let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+        assert_eq!(src.sniffed.encoding, Encoding::Utf16Le);
+        assert!(!src.sniffed.binary);
+        src.for_each_chunk(CHUNK_SIZE, |c| {
+            assert_eq!(c.bytes, text.as_bytes());
+            let i = text.find("4111").unwrap();
+            assert_eq!(c.file_offset(i), 2 + 2 * 2);
+            assert_eq!(
+                c.file_offset(c.bytes.len()),
+                2 + 2 * text.encode_utf16().count() as u64
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn utf16_without_bom_is_recognised_and_not_binary() {
+        let text = "2024-03-11 00:34:02, Info  PaySvc  Card capture for terminal POS31\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let src = Source::open(Box::new(Cursor::new(le)), true).unwrap();
+        assert_eq!(
+            (src.sniffed.encoding, src.sniffed.bom, src.sniffed.binary),
+            (Encoding::Utf16Le, false, false)
+        );
+        src.for_each_chunk(CHUNK_SIZE, |c| {
+            assert_eq!(c.bytes, text.as_bytes());
+            assert_eq!(c.file_offset(5), 10);
+            Ok(())
+        })
+        .unwrap();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let src = Source::open(Box::new(Cursor::new(be)), true).unwrap();
+        assert_eq!(src.sniffed.encoding, Encoding::Utf16Be);
+        // A binary file with scattered NULs is not UTF-16.
+        let bin: Vec<u8> = (0..200u32)
+            .map(|i| if i % 7 == 0 { 0 } else { (i % 250) as u8 + 1 })
+            .collect();
+        let src = Source::open(Box::new(Cursor::new(bin)), true).unwrap();
+        assert!(src.sniffed.binary);
+    }
+
+    #[test]
+    fn every_compression_is_recognised_by_magic() {
+        use std::io::Write;
+        let text = b"line one\ncard here\n".repeat(100);
+        let mut z = Vec::new();
+        zstd::stream::copy_encode(&text[..], &mut z, 3).unwrap();
+        let mut b = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        b.write_all(&text).unwrap();
+        let b = b.finish().unwrap();
+        let mut x = liblzma::write::XzEncoder::new(Vec::new(), 6);
+        x.write_all(&text).unwrap();
+        let x = x.finish().unwrap();
+        for (data, want) in [
+            (z, Container::Zstd),
+            (b, Container::Bzip2),
+            (x, Container::Xz),
+        ] {
+            let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+            assert_eq!(src.sniffed.container, want);
+            let mut got = Vec::new();
+            src.for_each_chunk(CHUNK_SIZE, |c| {
+                got.extend_from_slice(&c.bytes[c.commit.clone()]);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got, text, "{want:?}");
+        }
+    }
+
+    #[test]
+    fn nul_in_first_block_is_binary() {
+        let src = Source::open(Box::new(Cursor::new(b"ab\0cd".to_vec())), true).unwrap();
+        assert!(src.sniffed.binary);
+    }
+}
