@@ -358,8 +358,13 @@ fn relevant<const WIDE: bool>(
     const LONG: u32 = MIN_DIGITS as u32;
     // Tokens that start before `pos` have been handed on or skipped.
     let mut pos = 0;
-    let mut cover = |lo: usize, hi: usize, pos: &mut usize| {
-        if hi > *pos {
+    // Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
+    // lo, that the walk back to a token boundary takes in).
+    let mut cover = |lo: usize, hi: usize, pos: &mut usize, run: Option<(u64, u32)>| {
+        if let Some((d, len)) = run {
+            tokens_of_run(bytes, lo, d, len, on_number, on_short);
+            *pos = hi;
+        } else if hi > *pos {
             let from = if lo <= *pos {
                 *pos
             } else {
@@ -386,7 +391,7 @@ fn relevant<const WIDE: bool>(
         if cur.high != 0 {
             // A token reaching into this block from before starts either within a group of
             // it or in a token run; the cover walks back to its first digit.
-            cover(at.saturating_sub(16), at + BLOCK, &mut pos);
+            cover(at.saturating_sub(16), at + BLOCK, &mut pos, None);
             open = Some((at + BLOCK, LONG));
             (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
             continue;
@@ -404,7 +409,7 @@ fn relevant<const WIDE: bool>(
                 continue;
             }
             if digits >= LONG {
-                cover(start, at + len as usize, &mut pos);
+                cover(start, at + len as usize, &mut pos, None);
             }
             open = None;
         }
@@ -442,7 +447,7 @@ fn relevant<const WIDE: bool>(
             spots &= spots - 1;
             let q = at + b as usize;
             if codes >> b & 1 == 1 {
-                cover(q, q + 1, &mut pos);
+                cover(q, q + 1, &mut pos, None);
             }
             if runs >> b & 1 == 0 {
                 continue;
@@ -451,8 +456,14 @@ fn relevant<const WIDE: bool>(
             if b + len == 64 {
                 // It goes on into the next block.
                 open = Some((q, (d >> b).count_ones()));
-            } else if may_hold_long_token(bytes, q, d >> b, len) {
-                cover(q, q + len as usize, &mut pos);
+            } else if (d >> b & low_bits(len)).count_ones() >= LONG {
+                match long_tokens_in_run(bytes, q, d >> b, len) {
+                    RunHolds::Nothing => {}
+                    RunHolds::Tokens if q >= pos => {
+                        cover(q, q + len as usize, &mut pos, Some((d >> b, len)))
+                    }
+                    _ => cover(q, q + len as usize, &mut pos, None),
+                }
             }
         }
         (digit_carry, run_carry, lead_carry, cur) = (d >> 63, t >> 63, cur.code_lead >> 63, next);
@@ -460,45 +471,132 @@ fn relevant<const WIDE: bool>(
     if let Some((start, digits)) = open
         && digits >= LONG
     {
-        cover(start, bytes.len(), &mut pos);
+        cover(start, bytes.len(), &mut pos, None);
     }
+}
+
+/// What a token run holds, decided from its bits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RunHolds {
+    /// No token of [`MIN_DIGITS`] digits or more.
+    Nothing,
+    /// At least one, and every separator is one plain byte (space, `-`, `.`, `+`).
+    Tokens,
+    /// A separator the bits cannot judge (`%20`): the exact pass decides.
+    Unsure,
 }
 
 /// Whether the token run of `len` bytes from `at` (within one ASCII block; bit `i` of `d`
 /// says whether byte `at + i` is a digit) holds a token of at least [`MIN_DIGITS`] digits,
 /// split as [`token_at`] splits it: a group longer than [`MAX_GROUP`] stands alone, and
-/// shorter groups chain while the separator stays the same. True when unsure (a `%20`).
+/// shorter groups chain while the separator stays the same.
 ///
 /// Most long token runs in logs hold no such token (`1117838570 2005.06.03`,
 /// `2017-05-16 00:00:00.008`): deciding that from the bits costs less than tokenizing them.
 #[inline(always)]
-fn may_hold_long_token(bytes: &[u8], at: usize, d: u64, len: u32) -> bool {
+fn long_tokens_in_run(bytes: &[u8], at: usize, d: u64, len: u32) -> RunHolds {
     let mut i = 0;
+    let mut found = false;
     // Digits in the chain of short groups being built, and its separator (0: none yet).
     let (mut chain, mut sep) = (0u32, 0u8);
     while i < len {
         let g = (d >> i).trailing_ones();
         let before = if i > 0 { bytes[at + i as usize - 1] } else { 0 };
         if i > 0 && !matches!(before, b' ' | b'-' | b'.' | b'+') {
-            return true;
+            return RunHolds::Unsure;
         }
         if g as usize > MAX_GROUP {
-            if g >= LONG_TOKEN {
-                return true;
-            }
+            found |= g >= LONG_TOKEN;
             chain = 0;
         } else if chain > 0 && (sep == 0 || sep == before) {
             chain += g;
             sep = before;
-            if chain >= LONG_TOKEN {
-                return true;
-            }
+            found |= chain >= LONG_TOKEN;
         } else {
             (chain, sep) = (g, 0);
         }
         i += g + 1;
     }
-    false
+    if found {
+        RunHolds::Tokens
+    } else {
+        RunHolds::Nothing
+    }
+}
+
+/// Hands on the tokens of a token run for which [`long_tokens_in_run`] said
+/// [`RunHolds::Tokens`], exactly as [`token_at`] would, without measuring the bytes again.
+#[inline(never)]
+fn tokens_of_run(
+    bytes: &[u8],
+    at: usize,
+    d: u64,
+    len: u32,
+    on_number: &mut impl FnMut(Candidate),
+    on_short: &mut impl FnMut(Span),
+) {
+    let mut i = 0u32;
+    while i < len {
+        // One token: a long group alone, or a chain of short groups with one separator.
+        let start = at + i as usize;
+        let first = (d >> i).trailing_ones();
+        let mut c = Candidate {
+            span: Span::new(start, start),
+            digits: [0; MAX_DIGITS],
+            ndigits: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            sep: None,
+        };
+        let mut second = Span::new(start, start);
+        let mut g = first;
+        loop {
+            let from = at + i as usize;
+            let n = (g as usize).min(MAX_DIGITS.saturating_sub(c.ndigits));
+            c.digits[c.ndigits.min(MAX_DIGITS)..c.ndigits.min(MAX_DIGITS) + n]
+                .copy_from_slice(&bytes[from..from + n]);
+            c.ndigits += g as usize;
+            push_group(&mut c, u8::try_from(g).unwrap_or(u8::MAX));
+            if c.ngroups == 2 {
+                second = Span::new(from, from + g as usize);
+            }
+            i += g;
+            c.span.end = at + i as usize;
+            if first as usize > MAX_GROUP || i >= len {
+                break;
+            }
+            let s = bytes[at + i as usize];
+            let next = (d >> (i + 1)).trailing_ones();
+            if c.sep.is_some_and(|x| x[0] != s) || next as usize > MAX_GROUP {
+                break;
+            }
+            c.sep = Some(plain_separator(s));
+            i += 1;
+            g = next;
+        }
+        // Past the separator that ended the token (or the run's end).
+        i += 1;
+        if c.ndigits >= MIN_DIGITS {
+            on_number(c);
+        } else if c.sep.is_none() && (3..=4).contains(&first) {
+            on_short(c.span);
+        } else if c.ngroups == 2
+            && (3..=4).contains(&(c.ndigits - first as usize))
+            && glued_to_word(bytes, start)
+        {
+            on_short(second);
+        }
+    }
+}
+
+/// The separator for one of the plain separator bytes.
+fn plain_separator(b: u8) -> &'static [u8] {
+    match b {
+        b' ' => SEPARATORS[0],
+        b'-' => SEPARATORS[1],
+        b'.' => SEPARATORS[2],
+        _ => SEPARATORS[3],
+    }
 }
 
 /// [`MIN_DIGITS`] as a bit count.
@@ -636,7 +734,16 @@ mod prefilter_tests {
 
     /// Long tokens, and the short ones that may be security codes (the relevant pass may
     /// hand on others too, inside blocks it examines whole).
-    type Tokens = (Vec<(usize, usize, usize)>, Vec<(usize, usize)>);
+    /// A number token as the detector sees it: span, digit count, digits, groups, separator.
+    type Number = (
+        usize,
+        usize,
+        usize,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<&'static [u8]>,
+    );
+    type Tokens = (Vec<Number>, Vec<(usize, usize)>);
 
     /// The tokens one pass hands on, by calling `pass` with the two collectors.
     fn collect(
@@ -645,7 +752,16 @@ mod prefilter_tests {
     ) -> Tokens {
         let (mut n, mut s) = (Vec::new(), Vec::new());
         pass(
-            &mut |c| n.push((c.span.start, c.span.end, c.ndigits)),
+            &mut |c| {
+                n.push((
+                    c.span.start,
+                    c.span.end,
+                    c.ndigits,
+                    c.digits().map(<[u8]>::to_vec),
+                    c.groups().map(<[u8]>::to_vec),
+                    c.sep,
+                ))
+            },
             &mut |sp| {
                 if sp.start > 0 && crate::detect::cvv::may_precede_code(bytes[sp.start - 1]) {
                     s.push((sp.start, sp.end))
