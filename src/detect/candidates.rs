@@ -459,7 +459,9 @@ fn relevant<const WIDE: bool>(
             } else if (d >> b & low_bits(len)).count_ones() >= LONG {
                 match long_tokens_in_run(bytes, q, d >> b, len) {
                     RunHolds::Nothing => {}
-                    RunHolds::Tokens if q >= pos => {
+                    // Unless a separator at its end could lead into full-width digits at
+                    // the start of a non-ASCII next block: then the exact pass decides.
+                    RunHolds::Tokens if q >= pos && (b + len + 3 < 64 || next.high == 0) => {
                         cover(q, q + len as usize, &mut pos, Some((d >> b, len)))
                     }
                     _ => cover(q, q + len as usize, &mut pos, None),
@@ -806,6 +808,13 @@ mod prefilter_tests {
         edge.extend_from_slice(&[b'0'; 94]);
         edge.extend_from_slice(b"%2D000000000000");
         cases.push(edge);
+        // A grouped run ending two bytes before a block's end, a space, then full-width digits
+        // in the next block: one token, as the exact pass reads it.
+        for shift in 40..48 {
+            let mut wide = vec![b'x'; shift];
+            wide.extend_from_slice("0000 0000 0000 0000 ０１２３0 z".as_bytes());
+            cases.push(wide);
+        }
         for shift in 0..70 {
             let mut moved = vec![b'x'; shift];
             moved.extend_from_slice(b"cvc2%20123 and 12 345 678 901 234");
