@@ -198,6 +198,8 @@ fn next_digit<const WIDE: bool>(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// Fewest digits a token needs to be handed on (`--explain` shows 12-digit tokens).
 pub const MIN_DIGITS: usize = 12;
+/// [`MIN_DIGITS`] as a bit count, for the block masks.
+const LONG: u32 = MIN_DIGITS as u32;
 
 /// Calls `f` with every maximal number token of at least [`MIN_DIGITS`] digits in `bytes`,
 /// left to right.
@@ -355,7 +357,6 @@ fn relevant<const WIDE: bool>(
     // digits and letters of `%20`/`%2D`, lies in a run of at least MIN_DIGITS bytes that
     // are digits or joiners between two digits (a "token run"). Anything else a token can
     // hold is outside ASCII, and blocks with such bytes are examined whole.
-    const LONG: u32 = MIN_DIGITS as u32;
     // Tokens that start before `pos` have been handed on or skipped.
     let mut pos = 0;
     // Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
@@ -508,12 +509,12 @@ fn long_tokens_in_run(bytes: &[u8], at: usize, d: u64, len: u32) -> RunHolds {
             return RunHolds::Unsure;
         }
         if g as usize > MAX_GROUP {
-            found |= g >= LONG_TOKEN;
+            found |= g >= LONG;
             chain = 0;
         } else if chain > 0 && (sep == 0 || sep == before) {
             chain += g;
             sep = before;
-            found |= chain >= LONG_TOKEN;
+            found |= chain >= LONG;
         } else {
             (chain, sep) = (g, 0);
         }
@@ -600,9 +601,6 @@ fn plain_separator(b: u8) -> &'static [u8] {
         _ => SEPARATORS[3],
     }
 }
-
-/// [`MIN_DIGITS`] as a bit count.
-const LONG_TOKEN: u32 = MIN_DIGITS as u32;
 
 /// The lowest `n` bits set (`n` ≤ 64).
 #[inline(always)]
