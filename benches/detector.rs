@@ -99,6 +99,7 @@ fn dense(size: usize) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let rules = Rules::builtin().expect("built-in rules");
+    let shapes = candidates::Shapes::new(13, rules.brands.groupings());
     let detector = Detector::new(rules, Key::from_passphrase("bench")).expect("detector");
     for (name, bytes) in [("typical", typical(16 << 20)), ("dense", dense(16 << 20))] {
         let mut g = c.benchmark_group(name);
@@ -126,6 +127,7 @@ fn bench(c: &mut Criterion) {
                 let (mut n, mut s) = (0usize, 0usize);
                 candidates::for_each_relevant_token(
                     &bytes,
+                    &shapes,
                     |_| false,
                     |c| n += c.ndigits,
                     |sp| s += sp.end,

@@ -250,6 +250,11 @@ impl BrandTable {
         self.groupings.iter().any(|g| g == groups)
     }
 
+    /// The layouts card numbers are written in (digit counts between separators).
+    pub fn groupings(&self) -> &[Vec<u8>] {
+        &self.groupings
+    }
+
     /// The brands, in file order.
     pub fn brands(&self) -> &[Brand] {
         &self.brands

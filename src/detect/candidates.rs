@@ -201,6 +201,53 @@ pub const MIN_DIGITS: usize = 12;
 /// [`MIN_DIGITS`] as a bit count, for the block masks.
 const LONG: u32 = MIN_DIGITS as u32;
 
+/// The number tokens that can be card numbers, as far as the block pass of
+/// [`for_each_relevant_token`] needs to know: how short a plain digit run may be, and how a
+/// grouped number may begin. Derived from the brand table's lengths and layouts, it lets the
+/// pass rule out from the bits of a block the timestamps and ids that fill logs
+/// (`2017-05-16 00:00:00`, `081109 203518 143`) instead of tokenizing them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shapes {
+    /// Fewest digits of a number written without separators (at most 16: a bit-mask limit).
+    min_plain: u32,
+    /// Bit `n`: a grouped number may start with a group of `n` digits (`n` ≤ [`MAX_GROUP`]).
+    first_groups: u8,
+    /// Fewest digits of the second group of a grouped number.
+    min_second: u32,
+}
+
+impl Shapes {
+    /// Every token of at least [`MIN_DIGITS`] digits.
+    pub const ALL: Shapes = Shapes {
+        min_plain: LONG,
+        first_groups: 0b111_1110,
+        min_second: 1,
+    };
+
+    /// The tokens that can be a card number of `min_digits` or more digits, written plain or
+    /// in one of `layouts` (the digit count of each group).
+    pub fn new(min_digits: usize, layouts: &[Vec<u8>]) -> Shapes {
+        let mut shapes = Shapes {
+            min_plain: u32::try_from(min_digits)
+                .unwrap_or(u32::MAX)
+                .clamp(LONG, 16),
+            first_groups: 0,
+            min_second: MAX_GROUP as u32,
+        };
+        for layout in layouts {
+            // The tokenizer chains only groups of up to MAX_GROUP digits.
+            if let [first, second, ..] = layout[..]
+                && first.min(second) >= 1
+                && usize::from(first.max(second)) <= MAX_GROUP
+            {
+                shapes.first_groups |= 1 << first;
+                shapes.min_second = shapes.min_second.min(u32::from(second));
+            }
+        }
+        shapes
+    }
+}
+
 /// Calls `f` with every maximal number token of at least [`MIN_DIGITS`] digits in `bytes`,
 /// left to right.
 pub fn for_each_candidate(bytes: &[u8], f: impl FnMut(Candidate)) {
@@ -330,24 +377,51 @@ fn token_at<const WIDE: bool>(
 }
 
 /// Like [`for_each_token`], but hands on only the tokens that can matter to the detector:
-/// every token of at least [`MIN_DIGITS`] digits, and the possible security codes (lone runs
-/// of 3 or 4 digits after a byte for which [`super::cvv::may_precede_code`] holds) for which
-/// `is_code` says yes. Everything else is skipped 64 bytes at a
-/// time (see [`super::blocks`]); what is handed on, and in which order, is exactly what
-/// [`for_each_token`] hands on, less the short runs turned down.
+/// every token of at least [`MIN_DIGITS`] digits that has one of the `shapes`, and the
+/// possible security codes (lone runs of 3 or 4 digits after a byte for which
+/// [`super::cvv::may_precede_code`] holds) for which `is_code` says yes. Everything else is
+/// skipped 64 bytes at a time (see [`super::blocks`]); what is handed on is a subsequence of
+/// what [`for_each_token`] hands on, and with [`Shapes::ALL`] exactly that, less the short
+/// runs turned down.
 pub fn for_each_relevant_token(
     bytes: &[u8],
+    shapes: &Shapes,
     mut is_code: impl FnMut(Span) -> bool,
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
 ) {
     // Covers are short: the full-width check costs less there than a pass over the buffer
     // to rule it out.
-    relevant::<true>(bytes, &mut is_code, &mut on_number, &mut on_short)
+    relevant::<true>(bytes, shapes, &mut is_code, &mut on_number, &mut on_short)
+}
+
+/// Bit `i` is set where a token with one of the `shapes` may start at byte `i` of a block:
+/// a plain run of enough digits, or a first group of an allowed size followed by a joiner
+/// and the start of a long enough second group. Only this block's bits are looked at, so the
+/// answer holds for token runs that end inside the block. `d`: digit bits; `joiner`: joiner
+/// bits; `starts`: the first digits of digit runs.
+#[inline(always)]
+fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
+    use super::blocks::runs_at_least;
+    let mut marks = runs_at_least(d, shapes.min_plain);
+    let mut sizes = shapes.first_groups;
+    while sizes != 0 {
+        let k = sizes.trailing_zeros();
+        sizes &= sizes - 1;
+        let mut second = d >> (k + 1);
+        if shapes.min_second >= 2 {
+            // All of the group's digits, or a `%2D` separator (`D` where a digit would be).
+            let whole = runs_at_least(d, shapes.min_second) >> (k + 1);
+            second &= whole | !(d >> (k + 2));
+        }
+        marks |= starts & runs_at_least(d, k) & !(d >> k) & joiner >> k & second;
+    }
+    marks
 }
 
 fn relevant<const WIDE: bool>(
     bytes: &[u8],
+    shapes: &Shapes,
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
@@ -457,7 +531,10 @@ fn relevant<const WIDE: bool>(
             if b + len == 64 {
                 // It goes on into the next block.
                 open = Some((q, (d >> b).count_ones()));
-            } else if (d >> b & low_bits(len)).count_ones() >= LONG {
+            } else if let run = d >> b & low_bits(len)
+                && run.count_ones() >= LONG
+                && shape_starts(shapes, run, cur.joiner >> b, run & !(run << 1)) != 0
+            {
                 match long_tokens_in_run(bytes, q, d >> b, len) {
                     RunHolds::Nothing => {}
                     // Unless a separator at its end could lead into full-width digits at
@@ -776,7 +853,9 @@ mod prefilter_tests {
     }
 
     fn relevant(bytes: &[u8]) -> Tokens {
-        collect(bytes, |n, s| for_each_relevant_token(bytes, |_| true, n, s))
+        collect(bytes, |n, s| {
+            for_each_relevant_token(bytes, &Shapes::ALL, |_| true, n, s)
+        })
     }
 
     /// Pieces that make tokens, near-tokens and the bytes around them.
@@ -859,8 +938,110 @@ mod prefilter_tests {
         }
     }
 
+    /// What the relevant pass must do with the brand table's shapes: hand on a subsequence of
+    /// the full pass's numbers that holds every one a card could be (13+ digits, plain or in
+    /// a layout of the table), and the same possible codes.
+    fn check_card_shapes(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let layouts = rules.brands.groupings();
+        let shapes = Shapes::new(13, layouts);
+        let (all_numbers, all_shorts) = exhaustive(bytes);
+        let (numbers, shorts) = collect(bytes, |n, s| {
+            for_each_relevant_token(bytes, &shapes, |_| true, n, s)
+        });
+        prop_assert!(shorts == all_shorts);
+        let mut rest = all_numbers.iter();
+        for n in &numbers {
+            prop_assert!(
+                rest.any(|a| a == n),
+                "not a token of the full pass, or out of order"
+            );
+        }
+        for a in &all_numbers {
+            let (ndigits, groups, sep) = (a.2, &a.4, a.5);
+            let card_shape = ndigits >= 13
+                && (sep.is_none() || groups.as_ref().is_some_and(|g| layouts.contains(g)));
+            if card_shape {
+                prop_assert!(numbers.contains(a), "a token of a card's shape was skipped");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn card_shapes_skip_timestamps_and_keep_cards() {
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let shapes = Shapes::new(13, rules.brands.groupings());
+        let text = b"2017-05-16 00:00:00.008 25746 081109 203518 143 blk_1073741825 \
+                     x 0000 0000 0000 0000 y 0000%200000%200000%200000 z 0000000000000 w";
+        let mut seen = Vec::new();
+        for_each_relevant_token(text, &shapes, |_| false, |c| seen.push(c.span), |_| {});
+        let shown: Vec<&[u8]> = seen.iter().map(|s| &text[s.start..s.end]).collect();
+        assert_eq!(
+            shown,
+            [
+                &b"0000 0000 0000 0000"[..],
+                b"0000%200000%200000%200000",
+                b"0000000000000"
+            ]
+        );
+        // The same text through the full pass also hands on the timestamp-like tokens.
+        let mut all = 0;
+        for_each_relevant_token(text, &Shapes::ALL, |_| false, |_| all += 1, |_| {});
+        assert!(all > seen.len(), "{all}");
+    }
+
+    /// Pieces with the group sizes of card layouts, so that card-shaped tokens are common.
+    fn card_piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            3 => "[0-9]{4}".prop_map(String::into_bytes),
+            1 => "[0-9]{3,6}".prop_map(String::into_bytes),
+            2 => prop::sample::select(vec![" ", "-", "%20", "%2D", "\u{3000}"])
+                .prop_map(|s| s.as_bytes().to_vec()),
+            4 => piece(),
+            2 => layout_token(),
+        ]
+    }
+
+    /// A token in one of the built-in card layouts, with one of the separators.
+    fn layout_token() -> impl Strategy<Value = Vec<u8>> {
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let layouts = rules.brands.groupings().to_vec();
+        (
+            prop::sample::select(layouts),
+            prop::sample::select(SEPARATORS.to_vec()),
+            "[0-9]{19}",
+        )
+            .prop_map(|(layout, sep, digits)| {
+                let mut out = Vec::new();
+                let mut at = 0;
+                for (i, &g) in layout.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(sep);
+                    }
+                    out.extend_from_slice(&digits.as_bytes()[at..at + usize::from(g)]);
+                    at += usize::from(g);
+                }
+                out
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn card_shapes_keep_every_possible_card(
+            text in prop::collection::vec(card_piece(), 0..120).prop_map(|p| Text(p.concat()))
+        ) {
+            check_card_shapes(&text.0)?;
+        }
+
+        #[test]
+        fn card_shapes_keep_every_possible_card_in_ascii(
+            text in prop::collection::vec(ascii_piece(), 0..200).prop_map(|p| Text(p.concat()))
+        ) {
+            check_card_shapes(&text.0)?;
+        }
+
         #[test]
         fn skipping_blocks_hands_on_what_the_full_pass_does(
             text in prop::collection::vec(piece(), 0..120).prop_map(|p| Text(p.concat()))

@@ -23,7 +23,7 @@ use crate::fingerprint::Key;
 use crate::mask;
 use crate::rules::Rules;
 
-use candidates::{Candidate, for_each_relevant_token, for_each_token};
+use candidates::{Candidate, Shapes, for_each_relevant_token, for_each_token};
 use cvv::{CodeMatch, CvvMatcher};
 use table::TableHeader;
 
@@ -54,7 +54,13 @@ pub struct Detector {
     rules: Rules,
     cvv: CvvMatcher,
     key: Key,
+    /// The token shapes the brand table allows, for the block pass.
+    shapes: Shapes,
 }
+
+/// Fewest digits of a card number (ISO/IEC 7812 allows 8 to 19, but no brand in use issues
+/// fewer than 13, and 12-digit numbers are everywhere in logs).
+const MIN_PAN_DIGITS: usize = 13;
 
 /// Why a token is not a card number. Formatted only for `--explain`: rejections are the
 /// common case (a 13-digit epoch timestamp every line), so they must not allocate.
@@ -118,7 +124,13 @@ impl Detector {
             path: "keywords".into(),
             reason: e.to_string(),
         })?;
-        Ok(Detector { rules, cvv, key })
+        let shapes = Shapes::new(MIN_PAN_DIGITS, rules.brands.groupings());
+        Ok(Detector {
+            rules,
+            cvv,
+            key,
+            shapes,
+        })
     }
 
     /// The rules this detector applies.
@@ -151,7 +163,8 @@ impl Detector {
     /// Every finding, plus a verdict for every number token of 12 or more digits.
     pub fn explain(&self, bytes: &[u8], doc: &Document) -> (Vec<Finding>, Vec<Verdict>) {
         let mut verdicts = Vec::new();
-        let findings = self.run(bytes, doc, Some(&mut verdicts), false);
+        // Every token, not only those of a card's shape: the verdicts say why the others fail.
+        let findings = self.run(bytes, doc, Some(&mut verdicts), true);
         (findings, verdicts)
     }
 
@@ -195,7 +208,7 @@ impl Detector {
             for_each_token(bytes, on_number, on_short);
         } else {
             let is_code = |span| self.cvv.code_at(bytes, span).is_some();
-            for_each_relevant_token(bytes, is_code, on_number, on_short);
+            for_each_relevant_token(bytes, &self.shapes, is_code, on_number, on_short);
         }
         let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(bytes, doc, &mut pans);
@@ -234,7 +247,7 @@ impl Detector {
         if let Some(r) = boundary {
             return Err(Reject::Rule(r));
         }
-        if c.ndigits < 13 {
+        if c.ndigits < MIN_PAN_DIGITS {
             return Err(Reject::Rule("shorter than 13 digits"));
         }
         let Some(digits) = c.digits() else {
