@@ -87,6 +87,21 @@ pub fn masks_at(bytes: &[u8], at: usize) -> Masks {
     }
 }
 
+/// The low bit of each byte lane of a u64 (for SWAR: eight bytes in one word).
+pub const LO: u64 = 0x0101_0101_0101_0101;
+/// The top bit of each byte lane of a u64.
+pub const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The top bit of each byte lane of `x` is set when that byte is an ASCII digit (exact): the
+/// digit test for eight bytes at once where a whole block is not worth classifying.
+#[inline(always)]
+pub fn digit_lanes(x: u64) -> u64 {
+    let t = x & !HI;
+    let ge30 = t.wrapping_add(LO * (0x80 - 0x30));
+    let le39 = (LO * (0x80 + 0x39)).wrapping_sub(t);
+    ge30 & le39 & !x & HI
+}
+
 /// Bit `i` is set when bits `i..i + n` of `m` are all set (`n` ≤ 16).
 #[inline(always)]
 pub fn runs_at_least(m: u64, n: u32) -> u64 {

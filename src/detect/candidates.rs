@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use super::blocks::{HI, LO, digit_lanes};
 use crate::finding::Span;
 
 /// Most digits a token keeps; longer tokens are only counted.
@@ -100,7 +101,7 @@ fn ascii_digits(bytes: &[u8], at: usize) -> usize {
     while let Some(w) = bytes.get(at + n..at + n + 8) {
         let mut lanes = [0u8; 8];
         lanes.copy_from_slice(w);
-        let not_digit = !swar_digits(u64::from_le_bytes(lanes)) & HI;
+        let not_digit = !digit_lanes(u64::from_le_bytes(lanes)) & HI;
         if not_digit != 0 {
             return n + (not_digit.trailing_zeros() / 8) as usize;
         }
@@ -110,18 +111,6 @@ fn ascii_digits(bytes: &[u8], at: usize) -> usize {
         .iter()
         .take_while(|b| b.is_ascii_digit())
         .count()
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// The top bit of each byte lane of `x` is set when that byte is an ASCII digit (exact).
-#[inline(always)]
-fn swar_digits(x: u64) -> u64 {
-    let t = x & !HI;
-    let ge30 = t.wrapping_add(LO * (0x80 - 0x30));
-    let le39 = (LO * (0x80 + 0x39)).wrapping_sub(t);
-    ge30 & le39 & !x & HI
 }
 
 /// The run of digits starting at `at`: (bytes, digits). `WIDE`: full-width digits may occur.
@@ -173,7 +162,7 @@ fn next_digit<const WIDE: bool>(bytes: &[u8], from: usize) -> Option<usize> {
         let mut w = [0u8; 8];
         w.copy_from_slice(&bytes[i..i + 8]);
         let x = u64::from_le_bytes(w);
-        let digits = swar_digits(x);
+        let digits = digit_lanes(x);
         // High bit set in the lowest lane equal to 0xEF (higher lanes may be false hits,
         // which the exact check below skips).
         let ef = if WIDE {

@@ -1,5 +1,7 @@
 //! The Luhn (mod 10) check digit, ISO/IEC 7812-1 Annex B.
 
+use super::blocks::{HI, LO, digit_lanes};
+
 /// Returns true if and only if `digits` (ASCII `0`–`9`) is non-empty and passes the Luhn check.
 pub fn luhn_valid(digits: &[u8]) -> bool {
     if digits.is_empty() {
@@ -25,7 +27,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         let mut lanes = [0u8; 8];
         lanes.copy_from_slice(word);
         let x = u64::from_le_bytes(lanes);
-        bad |= !ascii_digit_lanes(x) & HI;
+        bad |= !digit_lanes(x) & HI;
         let d = x.wrapping_sub(LO * u64::from(b'0'));
         let doubled = d & doubled_lanes;
         // Doubling d gives 2d, less 9 when d ≥ 5; mod 10 that is 2d plus one when d ≥ 5.
@@ -54,19 +56,8 @@ fn luhn_valid_long(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
 /// Byte lanes 0, 2, 4 and 6.
 const EVEN_LANES: u64 = 0x00FF_00FF_00FF_00FF;
-
-/// The top bit of each byte lane of `x` is set when that byte is an ASCII digit.
-#[inline(always)]
-fn ascii_digit_lanes(x: u64) -> u64 {
-    let t = x & !HI;
-    let ge30 = t.wrapping_add(LO * (0x80 - 0x30));
-    let le39 = (LO * (0x80 + 0x39)).wrapping_sub(t);
-    ge30 & le39 & !x & HI
-}
 
 #[cfg(test)]
 mod tests {
