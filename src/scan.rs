@@ -151,6 +151,22 @@ struct Shared<'a> {
 /// of gigabytes (the audit of one big log) uses every core, not one.
 const PARALLEL_CHUNKS: usize = 8;
 
+/// Chunks of one file and the findings of each, searched on the pool.
+struct SearchedBatch {
+    chunks: Vec<OwnedChunk>,
+    found: Vec<Vec<Finding>>,
+}
+
+/// Searches the chunks of a batch at the same time (on the pool this runs in).
+fn search(detector: &Detector, chunks: Vec<OwnedChunk>, doc: &Document) -> SearchedBatch {
+    use rayon::prelude::*;
+    let found = chunks
+        .par_iter()
+        .map(|c| detector.find_in(c.chunk().bytes, doc))
+        .collect();
+    SearchedBatch { chunks, found }
+}
+
 /// The pool for [`PARALLEL_CHUNKS`], sized like the walker; none for one thread.
 fn build_chunk_pool(threads: usize) -> Option<rayon::ThreadPool> {
     let n = match threads {
@@ -298,7 +314,7 @@ fn write_out(out: &mut (dyn Write + Send), buf: &[u8], quit: &AtomicBool) {
     }
 }
 
-impl Shared<'_> {
+impl<'a> Shared<'a> {
     fn skip(&self, reason: SkipReason) {
         if let Ok(mut s) = self.summary.lock() {
             *s.skipped.entry(reason.as_str()).or_insert(0) += 1;
@@ -410,83 +426,109 @@ impl Shared<'_> {
         let mut batch: Vec<OwnedChunk> = Vec::new();
         let mut spare: Vec<Vec<u8>> = Vec::new();
         let mut first_chunk = true;
-        let each = |chunk: &Chunk<'_>| -> io::Result<()> {
-            if crate::interrupted() {
-                return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
-            }
-            let doc = doc.get_or_insert_with(|| {
-                let first = chunk
-                    .bytes
-                    .split(|&b| b == b'\n')
-                    .next()
-                    .unwrap_or_default();
-                self.detector.document(first)
-            });
-            if batching
-                && !std::mem::take(&mut first_chunk)
-                && let Some(pool) = self.chunk_pool()
-                && let Some(owned) = OwnedChunk::copy(chunk, spare.pop().unwrap_or_default())
-            {
-                batch.push(owned);
-                if batch.len() == PARALLEL_CHUNKS {
-                    self.search_batch(pool, &batch, doc, &display, &mut lines, &mut result);
-                    spare.extend(batch.drain(..).map(OwnedChunk::into_buffer));
+        // A full batch is searched on the pool while this thread reads the next one; its
+        // findings come back here, and are located before the next batch starts.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<SearchedBatch>();
+        let mut in_flight = false;
+        let pool = self.chunk_pool().filter(|_| batching);
+        let detector = self.detector;
+        let run = |scope: Option<&rayon::Scope<'a>>| {
+            let each = |chunk: &Chunk<'_>| -> io::Result<()> {
+                if crate::interrupted() {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
                 }
-                return Ok(());
-            }
-            let (findings, verdicts) = if self.cfg.explain {
-                self.detector.explain(chunk.bytes, doc)
-            } else {
-                (self.detector.find_in(chunk.bytes, doc), Vec::new())
-            };
-            let masked = self
-                .cfg
-                .redact
-                .as_ref()
-                .map(|r| self.masked_commit(chunk, &findings, r));
-            self.locate_chunk(
-                chunk,
-                &findings,
-                verdicts,
-                masked.as_deref(),
-                &display,
-                &mut lines,
-                &mut result,
-            );
-            // Scanning a top-level file: pass findings on as they come. (redact keeps them
-            // until the file is written, as a retry discards them; archive members are merged.)
-            if self.cfg.redact.is_none()
-                && depth == 0
-                && result.records.len() + result.explained.len() >= 1000
-            {
-                self.flush_findings(&mut result);
-            }
-            if let Some(masked) = masked {
-                let res = match &mut target {
-                    Target::None => Ok(()),
-                    Target::File(w) => w.chunk(chunk, &masked),
-                    Target::Stream(s) => s.write_all(&masked).and_then(|()| s.flush()),
+                let doc = doc.get_or_insert_with(|| {
+                    let first = chunk
+                        .bytes
+                        .split(|&b| b == b'\n')
+                        .next()
+                        .unwrap_or_default();
+                    self.detector.document(first)
+                });
+                if let Some(scope) = scope
+                    && !std::mem::take(&mut first_chunk)
+                    && let Some(owned) = OwnedChunk::copy(chunk, spare.pop().unwrap_or_default())
+                {
+                    batch.push(owned);
+                    if batch.len() == PARALLEL_CHUNKS {
+                        if std::mem::take(&mut in_flight) {
+                            let done = done_rx.recv().map_err(io::Error::other)?;
+                            self.locate_batch(&done, &display, &mut lines, &mut result);
+                            spare.extend(done.chunks.into_iter().map(OwnedChunk::into_buffer));
+                        }
+                        let (chunks, doc, tx) =
+                            (std::mem::take(&mut batch), doc.clone(), done_tx.clone());
+                        scope.spawn(move |_| {
+                            let _ = tx.send(search(detector, chunks, &doc));
+                        });
+                        in_flight = true;
+                    }
+                    return Ok(());
+                }
+                let (findings, verdicts) = if self.cfg.explain {
+                    self.detector.explain(chunk.bytes, doc)
+                } else {
+                    (self.detector.find_in(chunk.bytes, doc), Vec::new())
                 };
-                if let Err(e) = res {
-                    write_err = Some(WriteError::Io(io::Error::new(e.kind(), e.to_string())));
-                    return Err(e);
+                let masked = self
+                    .cfg
+                    .redact
+                    .as_ref()
+                    .map(|r| self.masked_commit(chunk, &findings, r));
+                self.locate_chunk(
+                    chunk,
+                    &findings,
+                    verdicts,
+                    masked.as_deref(),
+                    &display,
+                    &mut lines,
+                    &mut result,
+                );
+                // Scanning a top-level file: pass findings on as they come. (redact keeps them
+                // until the file is written, as a retry discards them; archive members are merged.)
+                if self.cfg.redact.is_none()
+                    && depth == 0
+                    && result.records.len() + result.explained.len() >= 1000
+                {
+                    self.flush_findings(&mut result);
                 }
+                if let Some(masked) = masked {
+                    let res = match &mut target {
+                        Target::None => Ok(()),
+                        Target::File(w) => w.chunk(chunk, &masked),
+                        Target::Stream(s) => s.write_all(&masked).and_then(|()| s.flush()),
+                    };
+                    if let Err(e) = res {
+                        write_err = Some(WriteError::Io(io::Error::new(e.kind(), e.to_string())));
+                        return Err(e);
+                    }
+                }
+                Ok(())
+            };
+            if stream {
+                source.for_each_line_batch(self.cfg.chunk_size, each)
+            } else {
+                source.for_each_chunk(self.cfg.chunk_size, each)
             }
-            Ok(())
         };
-        let outcome = if stream {
-            source.for_each_line_batch(self.cfg.chunk_size, each)
-        } else {
-            source.for_each_chunk(self.cfg.chunk_size, each)
+        let outcome = match pool {
+            Some(pool) => pool.in_place_scope(|scope| run(Some(scope))),
+            None => run(None),
         };
         if let Some(e) = write_err {
             return Err(format!("not written: {e}"));
         }
-        if let (Some(pool), Some(doc)) = (self.chunk_pool(), &doc)
-            && !batch.is_empty()
-            && !crate::interrupted()
-        {
-            self.search_batch(pool, &batch, doc, &display, &mut lines, &mut result);
+        if !crate::interrupted() {
+            // The batch searched last, then the rest, in file order.
+            if in_flight && let Ok(done) = done_rx.recv() {
+                self.locate_batch(&done, &display, &mut lines, &mut result);
+            }
+            if let (Some(pool), Some(doc)) = (pool, &doc)
+                && !batch.is_empty()
+            {
+                let done = pool.install(|| search(self.detector, batch, doc));
+                self.locate_batch(&done, &display, &mut lines, &mut result);
+            }
         }
         match outcome {
             Ok(n) => result.bytes = n,
@@ -526,27 +568,18 @@ impl Shared<'_> {
             .as_ref()
     }
 
-    /// Searches a batch of chunks of one file at the same time, then locates their findings
-    /// in file order (line numbers are counted as for any other chunk).
-    fn search_batch(
+    /// Locates the findings of a searched batch in file order (line numbers are counted as
+    /// for any other chunk).
+    fn locate_batch(
         &self,
-        pool: &rayon::ThreadPool,
-        batch: &[OwnedChunk],
-        doc: &Document,
+        done: &SearchedBatch,
         display: &str,
         lines: &mut LineTracker,
         result: &mut FileResult,
     ) {
-        use rayon::prelude::*;
-        let found: Vec<Vec<Finding>> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|c| self.detector.find_in(c.chunk().bytes, doc))
-                .collect()
-        });
-        for (owned, findings) in batch.iter().zip(found) {
+        for (owned, findings) in done.chunks.iter().zip(&done.found) {
             let chunk = owned.chunk();
-            self.locate_chunk(&chunk, &findings, Vec::new(), None, display, lines, result);
+            self.locate_chunk(&chunk, findings, Vec::new(), None, display, lines, result);
             if result.records.len() >= 1000 {
                 self.flush_findings(result);
             }
