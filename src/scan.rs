@@ -430,7 +430,7 @@ impl<'a> Shared<'a> {
         // findings come back here, and are located before the next batch starts.
         let (done_tx, done_rx) = std::sync::mpsc::channel::<SearchedBatch>();
         let mut in_flight = false;
-        let pool = self.chunk_pool().filter(|_| batching);
+        let pool = if batching { self.chunk_pool() } else { None };
         let detector = self.detector;
         let run = |scope: Option<&rayon::Scope<'a>>| {
             let each = |chunk: &Chunk<'_>| -> io::Result<()> {
