@@ -7,6 +7,7 @@
 use std::fmt;
 
 use super::blocks::{HI, LO, digit_lanes};
+use super::luhn::{PADDED, luhn_valid_prefix};
 use crate::finding::Span;
 
 /// Most digits a token keeps; longer tokens are only counted.
@@ -21,7 +22,8 @@ const MAX_GROUPS: usize = 8;
 pub struct Candidate {
     /// From the first digit to one past the last digit.
     pub span: Span,
-    digits: [u8; MAX_DIGITS],
+    /// The first digits (up to [`MAX_DIGITS`]) of the token, then bytes of no meaning.
+    digits: [u8; PADDED],
     /// Digits in the whole token (may exceed [`MAX_DIGITS`]).
     pub ndigits: usize,
     groups: [u8; MAX_GROUPS],
@@ -34,6 +36,12 @@ impl Candidate {
     /// The token's digits, without separators; `None` when it has more than 19.
     pub fn digits(&self) -> Option<&[u8]> {
         (self.ndigits <= MAX_DIGITS).then(|| &self.digits[..self.ndigits])
+    }
+
+    /// Whether the token is a number of at most [`MAX_DIGITS`] digits that passes the Luhn
+    /// check: the test most long numbers fail, made on the digits where they are.
+    pub fn passes_luhn(&self) -> bool {
+        self.ndigits <= MAX_DIGITS && luhn_valid_prefix(&self.digits, self.ndigits)
     }
 
     /// The digit count of each group; `None` when there are too many groups to be a card.
@@ -326,7 +334,7 @@ fn token_at<const WIDE: bool>(
     }
     let mut c = Candidate {
         span: Span::new(start, end),
-        digits: [0; MAX_DIGITS],
+        digits: [0; PADDED],
         ndigits: 0,
         groups: [0; MAX_GROUPS],
         ngroups: 0,
@@ -334,9 +342,7 @@ fn token_at<const WIDE: bool>(
     };
     if sep.is_none() && end - start == ndigits {
         // One plain run of ASCII digits, the common case.
-        let n = ndigits.min(MAX_DIGITS);
-        c.digits[..n].copy_from_slice(&bytes[start..start + n]);
-        c.ndigits = ndigits;
+        append_digits(&mut c, bytes, start, ndigits);
         push_group(&mut c, u8::try_from(ndigits).unwrap_or(u8::MAX));
         on_number(c);
         return end;
@@ -658,7 +664,7 @@ fn tokens_of_run(
         let first = (d >> i).trailing_ones();
         let mut c = Candidate {
             span: Span::new(start, start),
-            digits: [0; MAX_DIGITS],
+            digits: [0; PADDED],
             ndigits: 0,
             groups: [0; MAX_GROUPS],
             ngroups: 0,
@@ -668,10 +674,7 @@ fn tokens_of_run(
         let mut g = first;
         loop {
             let from = at + i as usize;
-            let n = (g as usize).min(MAX_DIGITS.saturating_sub(c.ndigits));
-            c.digits[c.ndigits.min(MAX_DIGITS)..c.ndigits.min(MAX_DIGITS) + n]
-                .copy_from_slice(&bytes[from..from + n]);
-            c.ndigits += g as usize;
+            append_digits(&mut c, bytes, from, g as usize);
             push_group(&mut c, u8::try_from(g).unwrap_or(u8::MAX));
             if c.ngroups == 2 {
                 second = Span::new(from, from + g as usize);
@@ -740,6 +743,34 @@ fn token_boundary_before(bytes: &[u8], mut at: usize, floor: usize) -> usize {
 /// Returns true if and only if the digit at `start` continues a word (`CVC2`, `T2`).
 fn glued_to_word(bytes: &[u8], start: usize) -> bool {
     start > 0 && (bytes[start - 1].is_ascii_alphabetic() || bytes[start - 1] == b'_')
+}
+
+/// Appends the `n` ASCII digits at `from` to the candidate's digits (those past
+/// [`MAX_DIGITS`] are only counted).
+#[inline(always)]
+fn append_digits(c: &mut Candidate, bytes: &[u8], from: usize, n: usize) {
+    let k = c.ndigits;
+    // Copies of a fixed size where the buffer allows: a copy of a few bytes whose length is
+    // known only at run time is a call to `memcpy`, whose size checks mispredict on every
+    // other number of a digit-dense file. The bytes copied past the digits are overwritten
+    // by the next group or never read.
+    if k == 0
+        && let Some(src) = bytes.get(from..from + PADDED)
+    {
+        c.digits.copy_from_slice(src);
+    } else if n <= 8
+        && k + 8 <= PADDED
+        && let Some(src) = bytes.get(from..from + 8)
+    {
+        c.digits[k..k + 8].copy_from_slice(src);
+    } else {
+        for (i, &b) in bytes[from..from + n].iter().enumerate() {
+            if k + i < MAX_DIGITS {
+                c.digits[k + i] = b;
+            }
+        }
+    }
+    c.ndigits += n;
 }
 
 fn push_group(c: &mut Candidate, group: u8) {

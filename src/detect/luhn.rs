@@ -4,29 +4,41 @@ use super::blocks::{HI, LO, digit_lanes};
 
 /// Returns true if and only if `digits` (ASCII `0`–`9`) is non-empty and passes the Luhn check.
 pub fn luhn_valid(digits: &[u8]) -> bool {
-    if digits.is_empty() {
-        return false;
-    }
-    // Eight digits at a time, one per byte lane (this runs for every long number in a
-    // file), from a copy padded with `0`s on the right, which add nothing. Counted from the
-    // check digit, every second digit is doubled: those at an index of the parity of the
-    // length. Words start at even indices, so the same lanes are doubled in each.
-    let mut padded = [b'0'; 24];
+    let mut padded = [b'0'; PADDED];
     let Some(head) = padded.get_mut(..digits.len()) else {
         return luhn_valid_long(digits);
     };
     head.copy_from_slice(digits);
-    let doubled_lanes = if digits.len().is_multiple_of(2) {
+    luhn_valid_prefix(&padded, digits.len())
+}
+
+/// Bytes of the buffer [`luhn_valid_prefix`] reads: three words of eight digits.
+pub const PADDED: usize = 24;
+
+/// [`luhn_valid`] for the first `n` bytes of `buf` (whatever follows them): the candidate
+/// pass keeps each number's digits in such a buffer, filled by fixed-size copies, and this
+/// runs for every long number in a file without copying them again.
+#[inline]
+pub fn luhn_valid_prefix(buf: &[u8; PADDED], n: usize) -> bool {
+    if n == 0 || n > PADDED {
+        return false;
+    }
+    // Eight digits at a time, one per byte lane; lanes past `n` read as `0`, which adds
+    // nothing. Counted from the check digit, every second digit is doubled: those at an
+    // index of the parity of the length. Words start at even indices, so the same lanes are
+    // doubled in each.
+    let doubled_lanes = if n.is_multiple_of(2) {
         EVEN_LANES
     } else {
         EVEN_LANES << 8
     };
     let mut sum = 0u64;
     let mut bad = 0u64;
-    for word in padded.chunks_exact(8) {
+    for (k, word) in buf.chunks_exact(8).enumerate() {
         let mut lanes = [0u8; 8];
         lanes.copy_from_slice(word);
-        let x = u64::from_le_bytes(lanes);
+        let keep = KEEP[n][k];
+        let x = (u64::from_le_bytes(lanes) & keep) | ((LO * u64::from(b'0')) & !keep);
         bad |= !digit_lanes(x) & HI;
         let d = x.wrapping_sub(LO * u64::from(b'0'));
         let doubled = d & doubled_lanes;
@@ -55,6 +67,26 @@ fn luhn_valid_long(digits: &[u8]) -> bool {
     }
     sum.is_multiple_of(10)
 }
+
+/// `KEEP[n][k]`: the byte lanes of word `k` that hold one of the first `n` digits.
+static KEEP: [[u64; 3]; PADDED + 1] = {
+    let mut t = [[0u64; 3]; PADDED + 1];
+    let mut n = 0;
+    while n <= PADDED {
+        let mut k = 0;
+        while k < 3 {
+            let lanes = n.saturating_sub(8 * k);
+            t[n][k] = if lanes >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * lanes)) - 1
+            };
+            k += 1;
+        }
+        n += 1;
+    }
+    t
+};
 
 /// Byte lanes 0, 2, 4 and 6.
 const EVEN_LANES: u64 = 0x00FF_00FF_00FF_00FF;
@@ -100,6 +132,20 @@ mod tests {
             s in "[0-9]{0,40}|[0-9a/:\u{b0}-\u{ff}]{0,12}".prop_map(Digits)
         ) {
             prop_assert!(luhn_valid(s.0.as_bytes()) == reference(s.0.as_bytes()));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_after_the_prefix_are_ignored(
+            s in "[0-9]{1,24}|[0-9a/:]{1,12}".prop_map(Digits),
+            tail in proptest::collection::vec(any::<u8>(), 24),
+        ) {
+            let n = s.0.len();
+            let mut buf = [0u8; PADDED];
+            buf.copy_from_slice(&tail);
+            buf[..n].copy_from_slice(s.0.as_bytes());
+            prop_assert!(luhn_valid_prefix(&buf, n) == reference(s.0.as_bytes()));
         }
     }
 

@@ -190,7 +190,7 @@ impl Detector {
         let on_number = |c: Candidate| {
             // Nine in ten long numbers fail the Luhn check, which costs less than the context
             // rules `judge` applies first (they decide the reason `--explain` shows).
-            if trace.is_none() && !c.digits().is_some_and(luhn::luhn_valid) {
+            if trace.is_none() && !c.passes_luhn() {
                 return;
             }
             let outcome = self.judge(bytes, &c);
@@ -268,7 +268,7 @@ impl Detector {
                 "digit groups are not a card layout (e.g. 4-4-4-4, 4-6-5)",
             ));
         }
-        if !luhn::luhn_valid(digits) {
+        if !c.passes_luhn() {
             return Err(Reject::Rule("fails the Luhn check"));
         }
         let Some(brand) = self.rules.brands.lookup(digits) else {
