@@ -87,6 +87,33 @@ pub fn masks_at(bytes: &[u8], at: usize) -> Masks {
     }
 }
 
+/// The digit bits and the plain-separator bits (space, `-`, `.`, `+`) of the 64 bytes of
+/// `bytes` from `at` (NUL past the end): all that walking a token run at any offset needs.
+#[inline(always)]
+pub fn digit_and_plain_bits(bytes: &[u8], at: usize) -> (u64, u64) {
+    let mut block = [0u8; BLOCK];
+    match bytes.get(at..at + BLOCK) {
+        Some(b) => block.copy_from_slice(b),
+        None => {
+            let rest = bytes.get(at..).unwrap_or_default();
+            block[..rest.len()].copy_from_slice(rest);
+        }
+    }
+    let (mut digit, mut plain) = (0u64, 0u64);
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(chunk);
+        let v = u8x16::new(lanes);
+        let above_zero = v - u8x16::splat(b'0');
+        let is_digit = above_zero.min(u8x16::splat(9)).simd_eq(above_zero);
+        let is = |b: u8| v.simd_eq(u8x16::splat(b));
+        let is_plain = is(b' ') | is(b'-') | is(b'.') | is(b'+');
+        digit |= u64::from(is_digit.to_bitmask()) << (16 * k);
+        plain |= u64::from(is_plain.to_bitmask()) << (16 * k);
+    }
+    (digit, plain)
+}
+
 /// The low bit of each byte lane of a u64 (for SWAR: eight bytes in one word).
 pub const LO: u64 = 0x0101_0101_0101_0101;
 /// The top bit of each byte lane of a u64.

@@ -477,11 +477,18 @@ fn relevant<const WIDE: bool>(
     let mut pos = 0;
     // Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
     // lo, that the walk back to a token boundary takes in).
-    let mut cover = |lo: usize, hi: usize, pos: &mut usize, run: Option<(u64, u32)>| {
-        if let Some((d, len)) = run {
-            tokens_of_run(bytes, lo, d, len, on_number, on_short);
+    let mut cover = |lo: usize, hi: usize, pos: &mut usize, walk: Walk| match walk {
+        Walk::Bits(d, len) => {
+            tokens_of_run(bytes, lo, d, len, true, on_number, on_short);
             *pos = hi;
-        } else if hi > *pos {
+        }
+        Walk::Windows => {
+            *pos = match tokens_of_long_run(bytes, lo, hi, on_number, on_short) {
+                Ok(()) => hi,
+                Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
+            }
+        }
+        Walk::Exact if hi > *pos => {
             let from = if lo <= *pos {
                 *pos
             } else {
@@ -489,14 +496,16 @@ fn relevant<const WIDE: bool>(
             };
             *pos = tokens_between::<WIDE>(bytes, from, hi, on_number, on_short);
         }
+        Walk::Exact => {}
     };
     let blocks = bytes.len().div_ceil(BLOCK);
     let mut cur = masks_at(bytes, 0);
     // Bit 63 of the previous block's digit, token-run and code-lead masks.
     let (mut digit_carry, mut run_carry, mut lead_carry) = (0u64, 0u64, 0u64);
-    // The token run that reaches past the previous block: its start and digits so far
-    // (LONG when it must be covered whatever its length: it touches a non-ASCII block).
-    let mut open: Option<(usize, u32)> = None;
+    // The token run that reaches past the previous block: its start, digits so far, and
+    // whether all of it so far is ASCII (otherwise it must be covered by the exact pass,
+    // whatever its length).
+    let mut open: Option<(usize, u32, bool)> = None;
     for k in 0..blocks {
         let at = k * BLOCK;
         let next = if k + 1 < blocks {
@@ -508,8 +517,8 @@ fn relevant<const WIDE: bool>(
         if cur.high != 0 {
             // A token reaching into this block from before starts either within a group of
             // it or in a token run; the cover walks back to its first digit.
-            cover(at.saturating_sub(16), at + BLOCK, &mut pos, None);
-            open = Some((at + BLOCK, LONG));
+            cover(at.saturating_sub(16), at + BLOCK, &mut pos, Walk::Exact);
+            open = Some((at + BLOCK, LONG, false));
             (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
             continue;
         }
@@ -517,16 +526,23 @@ fn relevant<const WIDE: bool>(
         let ahead = |n: u32| d >> n | next.digit << (64 - n);
         let left = d << 1 | digit_carry;
         let t = d | (cur.joiner & left & ahead(1));
-        if let Some((start, digits)) = open {
+        if let Some((start, digits, ascii)) = open {
             let len = t.trailing_ones();
             let digits = digits + (d & low_bits(len)).count_ones();
             if len == 64 {
-                open = Some((start, digits));
+                open = Some((start, digits, ascii));
                 (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
                 continue;
             }
             if digits >= LONG {
-                cover(start, at + len as usize, &mut pos, None);
+                // As for runs within a block (below), a separator at the end might lead into
+                // full-width digits of a non-ASCII next block.
+                let walk = if ascii && start >= pos && (len + 3 < 64 || next.high == 0) {
+                    Walk::Windows
+                } else {
+                    Walk::Exact
+                };
+                cover(start, at + len as usize, &mut pos, walk);
             }
             open = None;
         }
@@ -564,7 +580,7 @@ fn relevant<const WIDE: bool>(
             spots &= spots - 1;
             let q = at + b as usize;
             if codes >> b & 1 == 1 {
-                cover(q, q + 1, &mut pos, None);
+                cover(q, q + 1, &mut pos, Walk::Exact);
             }
             if runs >> b & 1 == 0 {
                 continue;
@@ -572,7 +588,7 @@ fn relevant<const WIDE: bool>(
             let len = (t >> b).trailing_ones();
             if b + len == 64 {
                 // It goes on into the next block.
-                open = Some((q, (d >> b).count_ones()));
+                open = Some((q, (d >> b).count_ones(), true));
             } else if let run = d >> b & low_bits(len)
                 && run.count_ones() >= LONG
                 && shape_starts(shapes, run, cur.joiner >> b, run & !(run << 1)) != 0
@@ -582,19 +598,68 @@ fn relevant<const WIDE: bool>(
                     // Unless a separator at its end could lead into full-width digits at
                     // the start of a non-ASCII next block: then the exact pass decides.
                     RunHolds::Tokens if q >= pos && (b + len + 3 < 64 || next.high == 0) => {
-                        cover(q, q + len as usize, &mut pos, Some((d >> b, len)))
+                        cover(q, q + len as usize, &mut pos, Walk::Bits(d >> b, len))
                     }
-                    _ => cover(q, q + len as usize, &mut pos, None),
+                    _ => cover(q, q + len as usize, &mut pos, Walk::Exact),
                 }
             }
         }
         (digit_carry, run_carry, lead_carry, cur) = (d >> 63, t >> 63, cur.code_lead >> 63, next);
     }
-    if let Some((start, digits)) = open
+    if let Some((start, digits, ascii)) = open
         && digits >= LONG
     {
-        cover(start, bytes.len(), &mut pos, None);
+        let walk = if ascii && start >= pos {
+            Walk::Windows
+        } else {
+            Walk::Exact
+        };
+        cover(start, bytes.len(), &mut pos, walk);
     }
+}
+
+/// How the block pass hands on the tokens of a stretch of bytes.
+#[derive(Clone, Copy)]
+enum Walk {
+    /// With the exact tokenizer, from the token boundary at or before the stretch.
+    Exact,
+    /// From the bits of a token run within one block (its digit bits and length) for which
+    /// [`long_tokens_in_run`] said [`RunHolds::Tokens`].
+    Bits(u64, u32),
+    /// A token run of ASCII bytes over more than one block: 64 bytes at a time by
+    /// [`tokens_of_long_run`].
+    Windows,
+}
+
+/// Hands on the tokens of the token run `[start, end)` (ASCII digits and joiners, starting
+/// at a token boundary), exactly as [`token_at`] would, from the digit bits of 64 bytes at a
+/// time: runs of ids that fill whole lines (`id=652497057050250 834846441288694425 …`) are
+/// the common case of digit-dense files. `Err` holds a token boundary from which the exact
+/// pass must go on: a separator the bits cannot judge (`%20`), or a token of 64 bytes or
+/// more.
+fn tokens_of_long_run(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    on_number: &mut impl FnMut(Candidate),
+    on_short: &mut impl FnMut(Span),
+) -> Result<(), usize> {
+    use super::blocks::digit_and_plain_bits;
+    let mut at = start;
+    while at < end {
+        let (d, plain) = digit_and_plain_bits(bytes, at);
+        let len = (end - at).min(64) as u32;
+        if !(d | plain) & low_bits(len) != 0 {
+            return Err(at);
+        }
+        let last = end - at <= 64;
+        match tokens_of_run(bytes, at, d, len, last, on_number, on_short) {
+            None => return Ok(()),
+            Some(0) => return Err(at),
+            Some(unfinished) => at += unfinished as usize,
+        }
+    }
+    Ok(())
 }
 
 /// What a token run holds, decided from its bits.
@@ -646,22 +711,29 @@ fn long_tokens_in_run(bytes: &[u8], at: usize, d: u64, len: u32) -> RunHolds {
     }
 }
 
-/// Hands on the tokens of a token run for which [`long_tokens_in_run`] said
-/// [`RunHolds::Tokens`], exactly as [`token_at`] would, without measuring the bytes again.
+/// Hands on the tokens of a token run of `len` bytes from `at` whose separators are all
+/// plain bytes (space, `-`, `.`, `+`), exactly as [`token_at`] would, without measuring the
+/// bytes again. With `complete` false the run goes on after these `len` bytes: the tokens
+/// that might go on too are not handed on, and the offset of the first of them is returned.
 #[inline(never)]
 fn tokens_of_run(
     bytes: &[u8],
     at: usize,
     d: u64,
     len: u32,
+    complete: bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
-) {
+) -> Option<u32> {
     let mut i = 0u32;
     while i < len {
         // One token: a long group alone, or a chain of short groups with one separator.
         let start = at + i as usize;
+        let token = i;
         let first = (d >> i).trailing_ones();
+        if !complete && i + first >= len {
+            return Some(token);
+        }
         let mut c = Candidate {
             span: Span::new(start, start),
             digits: [0; PADDED],
@@ -685,9 +757,13 @@ fn tokens_of_run(
                 break;
             }
             let s = bytes[at + i as usize];
-            let next = (d >> (i + 1)).trailing_ones();
+            // Zero when the separator is the window's last byte (`complete` false).
+            let next = d.checked_shr(i + 1).unwrap_or(0).trailing_ones();
             if c.sep.is_some_and(|x| x[0] != s) || next as usize > MAX_GROUP {
                 break;
+            }
+            if !complete && i + 1 + next >= len {
+                return Some(token);
             }
             c.sep = Some(plain_separator(s));
             i += 1;
@@ -706,6 +782,8 @@ fn tokens_of_run(
             on_short(second);
         }
     }
+    // Every token was whole: the next one starts at the window's end or just after it.
+    (!complete).then_some(i)
 }
 
 /// The separator for one of the plain separator bytes.
@@ -920,7 +998,18 @@ mod prefilter_tests {
     }
 
     fn relevant(bytes: &[u8]) -> Tokens {
-        relevant_with(bytes, &Shapes::ALL)
+        // With no security code accepted, no short run makes the pass cover the token run
+        // around it exactly, so more runs are walked from their bits: the long tokens must
+        // be the same.
+        let no_codes = collect(bytes, |n, s| {
+            for_each_relevant_token(bytes, &Shapes::ALL, |_| false, n, s)
+        });
+        let tokens = relevant_with(bytes, &Shapes::ALL);
+        assert!(
+            no_codes.0 == tokens.0,
+            "accepting codes changes the long tokens"
+        );
+        tokens
     }
 
     /// The relevant pass as the detector runs it (the AVX2 build on a CPU that has it),
@@ -974,6 +1063,22 @@ mod prefilter_tests {
             let mut moved = vec![b'x'; shift];
             moved.extend_from_slice(b"cvc2%20123 and 12 345 678 901 234");
             cases.push(moved);
+        }
+        // Lines of ids over several blocks, walked 64 bytes at a time: tokens cut by a
+        // window's end, a separator as a window's last byte, a `%20` in a later window, a
+        // token longer than a window, and a chain of short groups across a window's end.
+        let ids = b"0000000000000 0000000000000000000 000000000 0000-0000-0000-0000 ";
+        for shift in 0..64 {
+            // The run starts at the first digit: its windows move with the first id's length.
+            let mut line = b"id=".to_vec();
+            line.extend_from_slice(&vec![b'0'; 1 + shift]);
+            line.extend_from_slice(b" 000 00 0000 0000 0000 0000 000 0000 00 0000 0000 0000 ");
+            line.extend_from_slice(&ids[..]);
+            line.extend_from_slice(&ids[..]);
+            line.extend_from_slice(b"000%20000 0000 ");
+            line.extend_from_slice(&[b'0'; 70]);
+            line.extend_from_slice(b" 0000 0000 0000 0000 0000 000\n");
+            cases.push(line);
         }
         for bytes in cases {
             assert!(
