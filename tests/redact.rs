@@ -737,8 +737,9 @@ fn noisy_piece() -> impl Strategy<Value = Piece> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// The detector skips 64-byte blocks that cannot hold a finding; what it reports must be
-    /// exactly what visiting every digit run reports.
+    /// The detector skips 64-byte blocks that cannot hold a finding, and tokens whose digits
+    /// cannot be a card number; what it reports must be exactly what visiting every digit
+    /// run, and judging every token in full, reports.
     #[test]
     fn fast_path_finds_what_the_reference_finds(pieces in proptest::collection::vec(noisy_piece(), 1..300)) {
         let d = detector();
@@ -748,6 +749,13 @@ proptest! {
         let reference = d.find_exhaustive(input, &Document::default());
         prop_assert_eq!(fast.len(), reference.len());
         for (a, b) in fast.iter().zip(&reference) {
+            prop_assert_eq!((a.span, a.kind, a.cvv, a.confidence), (b.span, b.kind, b.cvv, b.confidence));
+        }
+        // `--explain` judges every token with every rule in order; the scan drops most tokens
+        // on their digits first. Both must find the same.
+        let (explained, _) = d.explain(input, &Document::default());
+        prop_assert_eq!(explained.len(), reference.len());
+        for (a, b) in explained.iter().zip(&reference) {
             prop_assert_eq!((a.span, a.kind, a.cvv, a.confidence), (b.span, b.kind, b.cvv, b.confidence));
         }
     }

@@ -188,9 +188,10 @@ impl Detector {
         let mut codes: Vec<CodeMatch> = Vec::new();
         let on_short = |span| codes.extend(self.cvv.code_at(bytes, span));
         let on_number = |c: Candidate| {
-            // Nine in ten long numbers fail the Luhn check, which costs less than the context
-            // rules `judge` applies first (they decide the reason `--explain` shows).
-            if trace.is_none() && !c.passes_luhn() {
+            // Most long numbers fail a test of their digits alone (nine in ten the Luhn
+            // check), which costs less than the context rules `judge` applies first (they
+            // decide the reason `--explain` shows).
+            if trace.is_none() && !self.digits_may_be_pan(&c) {
                 return;
             }
             let outcome = self.judge(bytes, &c);
@@ -235,6 +236,16 @@ impl Detector {
         }
         out.sort_by_key(|f| f.span.start);
         out
+    }
+
+    /// The tests of [`Detector::judge`] on the digits alone, cheapest first: length, Luhn,
+    /// brand table. False only when `judge` would reject the token.
+    #[inline]
+    fn digits_may_be_pan(&self, c: &Candidate) -> bool {
+        c.ndigits >= MIN_PAN_DIGITS
+            && c.passes_luhn()
+            && c.digits()
+                .is_some_and(|d| self.rules.brands.lookup(d).is_some())
     }
 
     /// Decides whether one token is a PAN; `Err` holds the rejecting rule.
