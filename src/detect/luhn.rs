@@ -9,15 +9,21 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
         return luhn_valid_long(digits);
     };
     head.copy_from_slice(digits);
-    luhn_valid_prefix(&padded, digits.len())
+    let all_digits = padded.chunks_exact(8).all(|word| {
+        let mut lanes = [0u8; 8];
+        lanes.copy_from_slice(word);
+        !digit_lanes(u64::from_le_bytes(lanes)) & HI == 0
+    });
+    all_digits && luhn_valid_prefix(&padded, digits.len())
 }
 
 /// Bytes of the buffer [`luhn_valid_prefix`] reads: three words of eight digits.
 pub const PADDED: usize = 24;
 
-/// [`luhn_valid`] for the first `n` bytes of `buf` (whatever follows them): the candidate
-/// pass keeps each number's digits in such a buffer, filled by fixed-size copies, and this
-/// runs for every long number in a file without copying them again.
+/// [`luhn_valid`] for the first `n` bytes of `buf` (whatever follows them), which must be
+/// ASCII digits (for other bytes the answer means nothing): the candidate pass keeps each
+/// number's digits in such a buffer, filled by fixed-size copies, and this runs for every
+/// long number in a file without copying or checking them again.
 #[inline]
 pub fn luhn_valid_prefix(buf: &[u8; PADDED], n: usize) -> bool {
     if n == 0 || n > PADDED {
@@ -33,13 +39,11 @@ pub fn luhn_valid_prefix(buf: &[u8; PADDED], n: usize) -> bool {
         EVEN_LANES << 8
     };
     let mut sum = 0u64;
-    let mut bad = 0u64;
     for (k, word) in buf.chunks_exact(8).enumerate() {
         let mut lanes = [0u8; 8];
         lanes.copy_from_slice(word);
         let keep = KEEP[n][k];
         let x = (u64::from_le_bytes(lanes) & keep) | ((LO * u64::from(b'0')) & !keep);
-        bad |= !digit_lanes(x) & HI;
         let d = x.wrapping_sub(LO * u64::from(b'0'));
         let doubled = d & doubled_lanes;
         // Doubling d gives 2d, less 9 when d ≥ 5; mod 10 that is 2d plus one when d ≥ 5.
@@ -47,7 +51,7 @@ pub fn luhn_valid_prefix(buf: &[u8; PADDED], n: usize) -> bool {
         // Each lane is at most 9 + 9 + 1, so the eight of them add up in the top byte.
         sum += d.wrapping_add(doubled).wrapping_add(carry).wrapping_mul(LO) >> 56;
     }
-    bad == 0 && sum.is_multiple_of(10)
+    sum.is_multiple_of(10)
 }
 
 /// The Luhn check digit by digit, for more digits than the padded copy holds (no card
@@ -138,7 +142,7 @@ mod tests {
     proptest! {
         #[test]
         fn any_bytes_after_the_prefix_are_ignored(
-            s in "[0-9]{1,24}|[0-9a/:]{1,12}".prop_map(Digits),
+            s in "[0-9]{1,24}".prop_map(Digits),
             tail in proptest::collection::vec(any::<u8>(), 24),
         ) {
             let n = s.0.len();
