@@ -149,7 +149,11 @@ struct Shared<'a> {
 
 /// Chunks of one file searched together on the pool, then located in order: a single file
 /// of gigabytes (the audit of one big log) uses every core, not one.
-const PARALLEL_CHUNKS: usize = 8;
+const PARALLEL_CHUNKS: usize = 6;
+
+/// Batches of one file being searched while the next is read: with one, the pool waited
+/// whenever a read ran long.
+const BATCHES_IN_FLIGHT: usize = 2;
 
 /// Chunks of one file and the findings of each, searched on the pool.
 struct SearchedBatch {
@@ -426,10 +430,10 @@ impl<'a> Shared<'a> {
         let mut batch: Vec<OwnedChunk> = Vec::new();
         let mut spare: Vec<Vec<u8>> = Vec::new();
         let mut first_chunk = true;
-        // A full batch is searched on the pool while this thread reads the next one; its
-        // findings come back here, and are located before the next batch starts.
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<SearchedBatch>();
-        let mut in_flight = false;
+        // Full batches are searched on the pool while this thread reads the next one; their
+        // findings come back here, each on its own channel, and are located in file order.
+        let mut in_flight: std::collections::VecDeque<std::sync::mpsc::Receiver<SearchedBatch>> =
+            std::collections::VecDeque::new();
         let pool = if batching { self.chunk_pool() } else { None };
         let detector = self.detector;
         let run = |scope: Option<&rayon::Scope<'a>>| {
@@ -451,17 +455,19 @@ impl<'a> Shared<'a> {
                 {
                     batch.push(owned);
                     if batch.len() == PARALLEL_CHUNKS {
-                        if std::mem::take(&mut in_flight) {
-                            let done = done_rx.recv().map_err(io::Error::other)?;
+                        if in_flight.len() == BATCHES_IN_FLIGHT
+                            && let Some(oldest) = in_flight.pop_front()
+                        {
+                            let done = oldest.recv().map_err(io::Error::other)?;
                             self.locate_batch(&done, &display, &mut lines, &mut result);
                             spare.extend(done.chunks.into_iter().map(OwnedChunk::into_buffer));
                         }
-                        let (chunks, doc, tx) =
-                            (std::mem::take(&mut batch), doc.clone(), done_tx.clone());
+                        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                        let (chunks, doc) = (std::mem::take(&mut batch), doc.clone());
                         scope.spawn(move |_| {
                             let _ = tx.send(search(detector, chunks, &doc));
                         });
-                        in_flight = true;
+                        in_flight.push_back(rx);
                     }
                     return Ok(());
                 }
@@ -519,8 +525,8 @@ impl<'a> Shared<'a> {
             return Err(format!("not written: {e}"));
         }
         if !crate::interrupted() {
-            // The batch searched last, then the rest, in file order.
-            if in_flight && let Ok(done) = done_rx.recv() {
+            // The batches still searched, then the rest, in file order.
+            for done in in_flight.iter().filter_map(|rx| rx.recv().ok()) {
                 self.locate_batch(&done, &display, &mut lines, &mut result);
             }
             if let (Some(pool), Some(doc)) = (pool, &doc)
