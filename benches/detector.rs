@@ -100,6 +100,7 @@ fn dense(size: usize) -> Vec<u8> {
 fn bench(c: &mut Criterion) {
     let rules = Rules::builtin().expect("built-in rules");
     let shapes = candidates::Shapes::new(13, rules.brands.groupings());
+    let anchors = pansweep::detect::anchors::Anchors::of_keywords(&rules.keywords);
     let detector = Detector::new(rules, Key::from_passphrase("bench")).expect("detector");
     for (name, bytes) in [("typical", typical(16 << 20)), ("dense", dense(16 << 20))] {
         let mut g = c.benchmark_group(name);
@@ -128,6 +129,7 @@ fn bench(c: &mut Criterion) {
                 candidates::for_each_relevant_token(
                     &bytes,
                     &shapes,
+                    anchors.as_ref(),
                     |_| false,
                     |c| n += c.ndigits,
                     |sp| s += sp.end,

@@ -296,6 +296,11 @@ pub struct CvvWordsSyntax {
     pub strong: LangWords,
     /// Words that mean a security code only near a PAN.
     pub weak: LangWords,
+    /// Three-letter pieces of the English words above, rare in ordinary logs, that the
+    /// block pass looks for before it looks at short digit runs (`cvv`, `cod`, `rif`). Only
+    /// speed depends on them: a word that contains none gets its first three letters.
+    #[serde(default)]
+    pub anchors: Vec<String>,
 }
 
 /// Checked keywords.
@@ -313,6 +318,8 @@ pub struct Keywords {
     pub cvv_strong: LangWords,
     /// Weak security-code words.
     pub cvv_weak: LangWords,
+    /// Preferred three-letter pieces of the security-code words (see [`CvvWordsSyntax`]).
+    pub cvv_anchors: Vec<String>,
     /// Not-a-card key words, lower-case.
     pub not_card_keys: HashSet<String>,
 }
@@ -337,6 +344,17 @@ impl Keywords {
         check(&s.cvv.strong.en, "cvv.strong.en")?;
         check(&s.cvv.weak.en, "cvv.weak.en")?;
         check(&s.not_card_keys, "not_card_keys")?;
+        if let Some(a) = s
+            .cvv
+            .anchors
+            .iter()
+            .find(|a| a.len() != 3 || !a.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(Error::RulesFile {
+                path: origin.to_string(),
+                reason: format!("cvv.anchors: {a:?} is not three ASCII letters or digits"),
+            });
+        }
         let lower = |v: &[String]| v.iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>();
         let (phrases, words): (Vec<String>, Vec<String>) = lower(&s.pan_context.en)
             .into_iter()
@@ -348,6 +366,7 @@ impl Keywords {
             expiry: s.expiry,
             cvv_strong: s.cvv.strong,
             cvv_weak: s.cvv.weak,
+            cvv_anchors: lower(&s.cvv.anchors),
             not_card_keys: lower(&s.not_card_keys).into_iter().collect(),
         })
     }

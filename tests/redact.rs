@@ -728,10 +728,40 @@ fn noisy_piece() -> impl Strategy<Value = Piece> {
         3 => "[0-9 .:\\-+%,=a-zA-Z]{0,30}\n?".prop_map(Piece::Filler),
         1 => proptest::sample::select(vec![
             "cvv ", "CVC2%20", "security code: ", "セキュリティコード", "０１２３", "%2D", "\u{a0}",
+            "card verification number ", "Verification-Code=", "cid=", "cardCvv: ", "&quot;",
+            " number: ", "CVD\t", "cav2 is ", "RecvWorker ",
         ])
         .prop_map(|s| Piece::Filler(s.to_string())),
         1 => piece(),
     ]
+}
+
+/// The block pass looks for security codes only within a few blocks after a piece of a
+/// keyword (`rif` of `verification`); a code may start 118 bytes after it here (the rest of
+/// the keyword, eight `&quot;`, a filler word, eight more), so from an anchor late in one
+/// block it falls two blocks on.
+#[test]
+fn codes_far_after_their_keyword_are_found_wherever_the_blocks_fall() {
+    let d = detector();
+    let gap = "&quot;".repeat(8);
+    for shift in 0..64 {
+        let text = format!(
+            "{} card verification value{gap}number{gap}735 end\n",
+            ".".repeat(shift)
+        );
+        let input = text.as_bytes();
+        let fast = d.find(input);
+        let reference = d.find_exhaustive(input, &Document::default());
+        let code_at = text.find("735 ").unwrap();
+        assert!(
+            reference.len() == 1 && reference[0].span.start == code_at,
+            "the reference finds the code (shift {shift})"
+        );
+        assert!(
+            fast.len() == 1 && fast[0].span == reference[0].span,
+            "the block pass finds it too (shift {shift})"
+        );
+    }
 }
 
 proptest! {

@@ -21,9 +21,6 @@ pub struct Masks {
     /// Bytes that can join two digits inside a number token: space, `-`, `.`, `+`, and the
     /// `%`, `D` and `d` of a percent-encoded separator (`%20`, `%2D`).
     pub joiner: u64,
-    /// Bytes that may come just before a security code: a superset of
-    /// [`super::cvv::may_precede_code`] (NUL to `(`, `:` to `>`, `[`, `` ` ``, non-ASCII).
-    pub code_lead: u64,
     /// Bytes outside ASCII (full-width digits, no-break and ideographic spaces, keywords in
     /// Japanese): such blocks are handed whole to the exact pass.
     pub high: u64,
@@ -48,25 +45,44 @@ impl Masks {
                 | is(b'+')
                 | is(b'%')
                 | (v | u8x16::splat(0x20)).simd_eq(u8x16::splat(b'd'));
-            let below = |b: u8| v.min(u8x16::splat(b)).simd_eq(v);
-            let above_colon = v - u8x16::splat(b':');
-            let code_lead = below(b'(')
-                | above_colon
-                    .min(u8x16::splat(b'>' - b':'))
-                    .simd_eq(above_colon)
-                | is(b'[')
-                | is(b'`');
             let shift = 16 * k;
-            m.code_lead |= u64::from(code_lead.to_bitmask()) << shift;
             m.digit |= u64::from(digit.to_bitmask()) << shift;
             m.joiner |= u64::from(joiner.to_bitmask()) << shift;
             // The top bit of each byte is what the bitmask gathers.
             m.high |= u64::from(v.to_bitmask()) << shift;
         }
-        // Non-ASCII bytes may precede a code too (a Japanese keyword or gap).
-        m.code_lead |= m.high;
         m
     }
+}
+
+/// Bit `j` is set when byte `at + j - 1` of `bytes` may come just before a security code: a
+/// superset of [`super::cvv::may_precede_code`] (NUL to `(`, `:` to `>`, `[`, `` ` ``,
+/// non-ASCII). Only the blocks near a keyword need it.
+#[inline(always)]
+pub fn code_lead_after(bytes: &[u8], at: usize) -> u64 {
+    let mut block = [0u8; BLOCK];
+    let from = at.saturating_sub(1);
+    let rest = bytes.get(from..).unwrap_or_default();
+    let n = rest.len().min(BLOCK);
+    block[..n].copy_from_slice(&rest[..n]);
+    let mut lead = 0u64;
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(chunk);
+        let v = u8x16::new(lanes);
+        let below = |b: u8| v.min(u8x16::splat(b)).simd_eq(v);
+        let above_colon = v - u8x16::splat(b':');
+        let class = below(b'(')
+            | above_colon
+                .min(u8x16::splat(b'>' - b':'))
+                .simd_eq(above_colon)
+            | v.simd_eq(u8x16::splat(b'['))
+            | v.simd_eq(u8x16::splat(b'`'));
+        // Non-ASCII bytes may precede a code too (a Japanese keyword or gap).
+        lead |= u64::from(class.to_bitmask() | v.to_bitmask()) << (16 * k);
+    }
+    // The first byte of `bytes` has nothing before it.
+    if at == 0 { lead << 1 } else { lead }
 }
 
 /// The masks of the block of `bytes` starting at `at`, padded with NUL past the end.
@@ -165,7 +181,7 @@ mod tests {
                 );
                 assert_eq!(m.high >> j & 1 == 1, b >= 0x80, "high {b}");
                 if crate::detect::cvv::may_precede_code(b) {
-                    assert!(m.code_lead >> j & 1 == 1, "code lead {b}");
+                    assert!(code_lead_after(&bytes, at + 1) >> j & 1 == 1, "lead {b}");
                 }
             }
         }

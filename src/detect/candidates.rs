@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use super::anchors::Anchors;
 use super::blocks::{HI, LO, digit_lanes};
 use super::luhn::{PADDED, luhn_valid_prefix};
 use crate::finding::Span;
@@ -374,33 +375,67 @@ fn token_at<const WIDE: bool>(
 /// Like [`for_each_token`], but hands on only the tokens that can matter to the detector:
 /// every token of at least [`MIN_DIGITS`] digits that has one of the `shapes`, and the
 /// possible security codes (lone runs of 3 or 4 digits after a byte for which
-/// [`super::cvv::may_precede_code`] holds) for which `is_code` says yes. Everything else is
-/// skipped 64 bytes at a time (see [`super::blocks`]); what is handed on is a subsequence of
-/// what [`for_each_token`] hands on, and with [`Shapes::ALL`] exactly that, less the short
-/// runs turned down.
+/// [`super::cvv::may_precede_code`] holds, close enough after one of the `anchors`) for which
+/// `is_code` says yes. Everything else is skipped 64 bytes at a time (see [`super::blocks`]);
+/// what is handed on is a subsequence of what [`for_each_token`] hands on, and with
+/// [`Shapes::ALL`] and no anchors exactly that, less the short runs turned down.
 pub fn for_each_relevant_token(
     bytes: &[u8],
     shapes: &Shapes,
+    anchors: Option<&Anchors>,
     mut is_code: impl FnMut(Span) -> bool,
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
 ) {
     #[cfg(target_arch = "x86_64")]
     if avx2::available() {
-        return avx2::relevant(bytes, shapes, &mut is_code, &mut on_number, &mut on_short);
+        return avx2::relevant(
+            bytes,
+            shapes,
+            anchors,
+            &mut is_code,
+            &mut on_number,
+            &mut on_short,
+        );
     }
-    // Covers are short: the full-width check costs less there than a pass over the buffer
-    // to rule it out.
-    relevant::<true>(bytes, shapes, &mut is_code, &mut on_number, &mut on_short)
+    if let Some(a) = anchors.filter(|_| super::anchors::FAST_SHUFFLE) {
+        let mut anchor_in_block = |at| a.in_block(bytes, at);
+        return relevant::<true>(
+            bytes,
+            shapes,
+            (&mut anchor_in_block, a.blocks_after),
+            &mut is_code,
+            &mut on_number,
+            &mut on_short,
+        );
+    }
+    // Without a vector byte shuffle, looking for anchors would cost more than it saves:
+    // every block counts as holding one.
+    let mut every_block = |_| true;
+    relevant::<true>(
+        bytes,
+        shapes,
+        (&mut every_block, 0),
+        &mut is_code,
+        &mut on_number,
+        &mut on_short,
+    )
 }
 
 /// The block pass compiled for x86-64 CPUs with AVX2 and BMI (Haswell, 2013, and later):
 /// three-operand vector instructions and single-instruction bit counts make it ~10% faster
-/// than the baseline SSE2 build. Chosen at run time, as ripgrep's `memchr` does.
+/// than the baseline SSE2 build, and a byte shuffle looks up the keyword anchors.
+/// Chosen at run time, as ripgrep's `memchr` does.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
-    use super::{Candidate, Shapes, Span};
+    use std::arch::x86_64::{
+        __m256i, _mm_loadu_si128, _mm256_and_si256, _mm256_broadcastsi128_si256,
+        _mm256_loadu_si256, _mm256_or_si256, _mm256_set1_epi8, _mm256_shuffle_epi8,
+        _mm256_srli_epi16, _mm256_testz_si256,
+    };
+
+    use super::{Anchors, Candidate, Shapes, Span};
 
     /// Returns true if and only if this CPU can run [`relevant`].
     pub(super) fn available() -> bool {
@@ -415,24 +450,120 @@ mod avx2 {
     pub(super) fn relevant(
         bytes: &[u8],
         shapes: &Shapes,
+        anchors: Option<&Anchors>,
         is_code: &mut impl FnMut(Span) -> bool,
         on_number: &mut impl FnMut(Candidate),
         on_short: &mut impl FnMut(Span),
     ) {
         assert!(available());
         // SAFETY: the function only needs the CPU features checked just above.
-        unsafe { with_features(bytes, shapes, is_code, on_number, on_short) }
+        unsafe { with_features(bytes, shapes, anchors, is_code, on_number, on_short) }
     }
 
     #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
     fn with_features(
         bytes: &[u8],
         shapes: &Shapes,
+        anchors: Option<&Anchors>,
         is_code: &mut impl FnMut(Span) -> bool,
         on_number: &mut impl FnMut(Candidate),
         on_short: &mut impl FnMut(Span),
     ) {
-        super::relevant::<true>(bytes, shapes, is_code, on_number, on_short)
+        let Some(a) = anchors else {
+            let mut every_block = |_| true;
+            return super::relevant::<true>(
+                bytes,
+                shapes,
+                (&mut every_block, 0),
+                is_code,
+                on_number,
+                on_short,
+            );
+        };
+        let tables = Tables::new(a);
+        let mut anchor_in_block = |at| tables.anchor_in_block(bytes, at);
+        super::relevant::<true>(
+            bytes,
+            shapes,
+            (&mut anchor_in_block, a.blocks_after),
+            is_code,
+            on_number,
+            on_short,
+        )
+    }
+
+    /// [`Tables::anchor_in_block`] on a CPU on which [`available`] holds, for tests.
+    #[cfg(test)]
+    pub(super) fn anchor_in_block(a: &Anchors, bytes: &[u8], at: usize) -> bool {
+        assert!(available());
+        // SAFETY: the functions only need the CPU features checked just above.
+        unsafe { Tables::new(a).anchor_in_block(bytes, at) }
+    }
+
+    /// [`Anchors`]' nibble tables in vector registers.
+    pub(super) struct Tables {
+        lo: [__m256i; 3],
+        hi: [__m256i; 3],
+    }
+
+    impl Tables {
+        #[target_feature(enable = "avx2")]
+        pub(super) fn new(a: &Anchors) -> Tables {
+            // SAFETY: each table is 16 bytes, as the load reads.
+            let load = |t: &[u8; 16]| unsafe {
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()))
+            };
+            Tables {
+                lo: a.lo.each_ref().map(load),
+                hi: a.hi.each_ref().map(load),
+            }
+        }
+
+        /// [`Anchors::may_start_in`] for the 64 offsets of the block at `at`.
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        pub(super) fn anchor_in_block(&self, bytes: &[u8], at: usize) -> bool {
+            // An anchor starting at the block's last byte ends two bytes into the next.
+            match bytes.get(at..at + 66) {
+                Some(w) => self.anchor_in(w),
+                None => self.anchor_near_end(bytes, at),
+            }
+        }
+
+        /// [`Tables::anchor_in_block`] for the last block of `bytes`.
+        #[target_feature(enable = "avx2")]
+        #[cold]
+        fn anchor_near_end(&self, bytes: &[u8], at: usize) -> bool {
+            let mut padded = [0u8; 66];
+            let rest = bytes.get(at..).unwrap_or_default();
+            padded[..rest.len()].copy_from_slice(rest);
+            self.anchor_in(&padded)
+        }
+
+        /// Whether an anchor may start in the first 64 bytes of `w` (66 bytes or more).
+        #[target_feature(enable = "avx2")]
+        #[inline]
+        fn anchor_in(&self, w: &[u8]) -> bool {
+            assert!(w.len() >= 66);
+            let nibble = _mm256_set1_epi8(0x0f);
+            // Bucket bits of the anchors that may start at each offset.
+            let starts = |from: usize| {
+                let hits = |j: usize| {
+                    // SAFETY: from + j + 32 <= 66 <= w.len().
+                    let v = unsafe { _mm256_loadu_si256(w.as_ptr().add(from + j).cast()) };
+                    // The shuffle reads the low nibble (and gives 0 for bytes of 0x80 or
+                    // more, which no anchor has).
+                    let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                    _mm256_and_si256(
+                        _mm256_shuffle_epi8(self.lo[j], v),
+                        _mm256_shuffle_epi8(self.hi[j], hi),
+                    )
+                };
+                _mm256_and_si256(_mm256_and_si256(hits(0), hits(1)), hits(2))
+            };
+            let any = _mm256_or_si256(starts(0), starts(32));
+            _mm256_testz_si256(any, any) == 0
+        }
     }
 }
 
@@ -460,15 +591,18 @@ fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
     marks
 }
 
+/// The block pass. `anchor_in_block` says whether a keyword anchor may start in the block at
+/// an offset; a security code may start up to `blocks_after` blocks after such a block.
 #[inline(always)]
 fn relevant<const WIDE: bool>(
     bytes: &[u8],
     shapes: &Shapes,
+    (anchor_in_block, blocks_after): (&mut impl FnMut(usize) -> bool, usize),
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) {
-    use super::blocks::{BLOCK, Masks, masks_at, runs_at_least};
+    use super::blocks::{BLOCK, Masks, code_lead_after, masks_at, runs_at_least};
     // A token of MIN_DIGITS or more ASCII digits, joined by one-byte separators or the
     // digits and letters of `%20`/`%2D`, lies in a run of at least MIN_DIGITS bytes that
     // are digits or joiners between two digits (a "token run"). Anything else a token can
@@ -501,11 +635,14 @@ fn relevant<const WIDE: bool>(
     let blocks = bytes.len().div_ceil(BLOCK);
     let mut cur = masks_at(bytes, 0);
     // Bit 63 of the previous block's digit, token-run and code-lead masks.
-    let (mut digit_carry, mut run_carry, mut lead_carry) = (0u64, 0u64, 0u64);
+    let (mut digit_carry, mut run_carry) = (0u64, 0u64);
     // The token run that reaches past the previous block: its start, digits so far, and
     // whether all of it so far is ASCII (otherwise it must be covered by the exact pass,
     // whatever its length).
     let mut open: Option<(usize, u32, bool)> = None;
+    // Blocks before this one may hold security codes: a keyword anchor, or a byte of a
+    // Japanese keyword, starts in it or in one of the `blocks_after` before it.
+    let mut codes_until = 0;
     for k in 0..blocks {
         let at = k * BLOCK;
         let next = if k + 1 < blocks {
@@ -513,13 +650,16 @@ fn relevant<const WIDE: bool>(
         } else {
             Masks::default()
         };
+        if cur.high != 0 || anchor_in_block(at) {
+            codes_until = k + blocks_after + 1;
+        }
         let d = cur.digit;
         if cur.high != 0 {
             // A token reaching into this block from before starts either within a group of
             // it or in a token run; the cover walks back to its first digit.
             cover(at.saturating_sub(16), at + BLOCK, &mut pos, Walk::Exact);
             open = Some((at + BLOCK, LONG, false));
-            (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
+            (digit_carry, run_carry, cur) = (d >> 63, 1, next);
             continue;
         }
         // Bit i: byte at + i; `ahead(n)`: the digit bits n bytes further on.
@@ -531,7 +671,7 @@ fn relevant<const WIDE: bool>(
             let digits = digits + (d & low_bits(len)).count_ones();
             if len == 64 {
                 open = Some((start, digits, ascii));
-                (digit_carry, run_carry, lead_carry, cur) = (d >> 63, 1, cur.code_lead >> 63, next);
+                (digit_carry, run_carry, cur) = (d >> 63, 1, next);
                 continue;
             }
             if digits >= LONG {
@@ -560,8 +700,12 @@ fn relevant<const WIDE: bool>(
         let runs = starts & (runs_at_least(t, LONG) | top);
         // Digit runs of exactly 3 or 4 (a digit with none before, two after, and not both
         // of the next two) after a byte that may come before a security code.
-        let lead = cur.code_lead << 1 | lead_carry;
-        let short = d & !left & lead & ahead(1) & ahead(2) & !(ahead(3) & ahead(4));
+        let short = if k < codes_until {
+            let lead = code_lead_after(bytes, at);
+            d & !left & lead & ahead(1) & ahead(2) & !(ahead(3) & ahead(4))
+        } else {
+            0
+        };
         let mut codes = 0u64;
         let mut rest = short;
         while rest != 0 {
@@ -604,7 +748,7 @@ fn relevant<const WIDE: bool>(
                 }
             }
         }
-        (digit_carry, run_carry, lead_carry, cur) = (d >> 63, t >> 63, cur.code_lead >> 63, next);
+        (digit_carry, run_carry, cur) = (d >> 63, t >> 63, next);
     }
     if let Some((start, digits, ascii)) = open
         && digits >= LONG
@@ -1002,7 +1146,7 @@ mod prefilter_tests {
         // around it exactly, so more runs are walked from their bits: the long tokens must
         // be the same.
         let no_codes = collect(bytes, |n, s| {
-            for_each_relevant_token(bytes, &Shapes::ALL, |_| false, n, s)
+            for_each_relevant_token(bytes, &Shapes::ALL, None, |_| false, n, s)
         });
         let tokens = relevant_with(bytes, &Shapes::ALL);
         assert!(
@@ -1016,10 +1160,17 @@ mod prefilter_tests {
     /// checked against the portable build.
     fn relevant_with(bytes: &[u8], shapes: &Shapes) -> Tokens {
         let dispatched = collect(bytes, |n, s| {
-            for_each_relevant_token(bytes, shapes, |_| true, n, s)
+            for_each_relevant_token(bytes, shapes, None, |_| true, n, s)
         });
         let portable = collect(bytes, |mut n, mut s| {
-            super::relevant::<true>(bytes, shapes, &mut |_| true, &mut n, &mut s)
+            super::relevant::<true>(
+                bytes,
+                shapes,
+                (&mut |_| true, 0),
+                &mut |_| true,
+                &mut n,
+                &mut s,
+            )
         });
         assert!(dispatched == portable, "the CPU-specific build differs");
         dispatched
@@ -1156,7 +1307,14 @@ mod prefilter_tests {
         let text = b"2017-05-16 00:00:00.008 25746 081109 203518 143 blk_1073741825 \
                      x 0000 0000 0000 0000 y 0000%200000%200000%200000 z 0000000000000 w";
         let mut seen = Vec::new();
-        for_each_relevant_token(text, &shapes, |_| false, |c| seen.push(c.span), |_| {});
+        for_each_relevant_token(
+            text,
+            &shapes,
+            None,
+            |_| false,
+            |c| seen.push(c.span),
+            |_| {},
+        );
         let shown: Vec<&[u8]> = seen.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(
             shown,
@@ -1168,7 +1326,7 @@ mod prefilter_tests {
         );
         // The same text through the full pass also hands on the timestamp-like tokens.
         let mut all = 0;
-        for_each_relevant_token(text, &Shapes::ALL, |_| false, |_| all += 1, |_| {});
+        for_each_relevant_token(text, &Shapes::ALL, None, |_| false, |_| all += 1, |_| {});
         assert!(all > seen.len(), "{all}");
     }
 
@@ -1207,8 +1365,59 @@ mod prefilter_tests {
             })
     }
 
+    /// Pieces for the anchor lookups: the anchors in any case, near misses, and bytes
+    /// outside ASCII (whose low nibbles match anchor bytes).
+    fn anchor_piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            3 => "[a-zA-Z0-9 :=]{0,12}".prop_map(String::into_bytes),
+            2 => prop::sample::select(vec![
+                "cvv", "CVC", "cSc", "Cav2", "cvn", "CVD", "cid", "Code", "veRIF", "cv", "ri",
+                "\u{e9}", "\u{30bb}", "\u{7f}", "\0", "\u{2c6}",
+            ])
+            .prop_map(|s| s.as_bytes().to_vec()),
+        ]
+    }
+
+    /// The anchor lookups must flag every block where an anchor starts, and agree with each
+    /// other; checked at every offset, not only at multiples of 64, and near the end.
+    fn check_anchor_lookups(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let a = Anchors::of_keywords(&rules.keywords).expect("anchors");
+        let lower = bytes.to_ascii_lowercase();
+        for i in 0..bytes.len() {
+            if a.grams().iter().any(|g| lower[i..].starts_with(g)) {
+                prop_assert!(
+                    a.may_start_in(bytes, i, i + 1),
+                    "anchor at {} not flagged",
+                    i
+                );
+            }
+        }
+        for at in 0..bytes.len() + 2 {
+            let want = a.may_start_in(bytes, at, at + 64);
+            prop_assert_eq!(a.in_block(bytes, at), want, "portable, block at {}", at);
+            #[cfg(target_arch = "x86_64")]
+            if avx2::available() {
+                prop_assert_eq!(
+                    avx2::anchor_in_block(&a, bytes, at),
+                    want,
+                    "AVX2, at {}",
+                    at
+                );
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn anchor_lookups_flag_every_anchor(
+            text in prop::collection::vec(anchor_piece(), 0..40).prop_map(|p| Text(p.concat()))
+        ) {
+            check_anchor_lookups(&text.0)?;
+        }
+
         #[test]
         fn card_shapes_keep_every_possible_card(
             text in prop::collection::vec(card_piece(), 0..120).prop_map(|p| Text(p.concat()))

@@ -47,6 +47,22 @@ const GAP_UNITS: [&[u8]; 4] = [
 const FILLERS: [&[u8]; 7] = [b"number", b"num", b"no.", b"no", b"value", b"is", b"was"];
 /// Most gap units before and after a filler word.
 const MAX_GAP: usize = 8;
+/// Most bytes from the end of a keyword to the start of the code it announces: a gap, a
+/// filler word and another gap, each gap of [`MAX_GAP`] units (ASCII gap bytes or
+/// [`GAP_UNITS`]). The block pass looks this far for codes after a keyword.
+pub const MAX_KEYWORD_TO_CODE: usize = 2 * MAX_GAP * longest(&GAP_UNITS) + longest(&FILLERS);
+
+/// The length of the longest of `words`.
+const fn longest(words: &[&[u8]]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < words.len() {
+        if words[i].len() > n {
+            n = words[i].len();
+        }
+        i += 1;
+    }
+    n
+}
 
 /// Returns true if and only if `b` may come just before a security code: a gap byte, the
 /// `;` of `&quot;`, or a byte of a multi-byte character (a Japanese keyword or gap unit).

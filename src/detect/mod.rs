@@ -6,6 +6,7 @@
 //! layout, and scored by [`context`]. Security codes ([`cvv`]) are attached to the nearest
 //! card number within the window or reported alone; [`track`] recognises magnetic-stripe data.
 
+pub mod anchors;
 pub mod blocks;
 pub mod candidates;
 pub mod context;
@@ -23,6 +24,7 @@ use crate::fingerprint::Key;
 use crate::mask;
 use crate::rules::Rules;
 
+use anchors::Anchors;
 use candidates::{Candidate, Shapes, for_each_relevant_token, for_each_token};
 use cvv::{CodeMatch, CvvMatcher};
 use table::TableHeader;
@@ -56,6 +58,9 @@ pub struct Detector {
     key: Key,
     /// The token shapes the brand table allows, for the block pass.
     shapes: Shapes,
+    /// Pieces of the security-code keywords, for the block pass (`None`: some keyword has
+    /// no piece to look for, and every short digit run is checked).
+    anchors: Option<Anchors>,
 }
 
 /// Fewest digits of a card number (ISO/IEC 7812 allows 8 to 19, but no brand in use issues
@@ -125,11 +130,13 @@ impl Detector {
             reason: e.to_string(),
         })?;
         let shapes = Shapes::new(MIN_PAN_DIGITS, rules.brands.groupings());
+        let anchors = Anchors::of_keywords(&rules.keywords);
         Ok(Detector {
             rules,
             cvv,
             key,
             shapes,
+            anchors,
         })
     }
 
@@ -214,7 +221,14 @@ impl Detector {
             for_each_token(bytes, on_number, on_short);
         } else {
             let is_code = |span| self.cvv.code_at(bytes, span).is_some();
-            for_each_relevant_token(bytes, &self.shapes, is_code, on_number, on_short);
+            for_each_relevant_token(
+                bytes,
+                &self.shapes,
+                self.anchors.as_ref(),
+                is_code,
+                on_number,
+                on_short,
+            );
         }
         let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(bytes, doc, &mut pans);
