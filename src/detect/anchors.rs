@@ -37,7 +37,7 @@ impl Anchors {
     /// the first of `preferred` that one of its words contains, else its first three letters
     /// or digits in a row; non-ASCII keywords need none (their blocks are flagged by their
     /// bytes). `reach`: the most bytes from the end of a keyword to the start of its code.
-    /// `None` when some keyword has no three letters or digits in a row.
+    /// `None` when some ASCII keyword has no three letters or digits in a row.
     pub fn new<'a>(
         keywords: impl IntoIterator<Item = &'a str>,
         preferred: &[String],
@@ -48,8 +48,9 @@ impl Anchors {
         let mut lead = 0;
         for k in keywords {
             let k = k.to_ascii_lowercase();
-            if !k.is_ascii() {
-                lead = lead.max(k.len());
+            if let Some(last) = k.bytes().rposition(|b| !b.is_ascii()) {
+                // Every block with a byte outside ASCII is flagged: count from the last.
+                lead = lead.max(k.len() - last);
                 continue;
             }
             let (at, gram) = anchor_of(&k, preferred)?;
@@ -284,9 +285,12 @@ mod tests {
         let a = Anchors::new(["card verification number"], &["rif".into()], 109).unwrap();
         assert_eq!(a.blocks_after, (63 + 17 + 109) / 64);
         assert_eq!(a.blocks_after, 2);
-        // Japanese keywords count from their first byte.
-        let ja = Anchors::new(["cvv", "セキュリティコード"], &[], 100).unwrap();
-        assert_eq!(ja.blocks_after, (63 + 27 + 100) / 64);
+        // Keywords with bytes outside ASCII count from the last such byte.
+        let ja = Anchors::new(["cvv", "セキュリティコード"], &[], 62).unwrap();
+        assert_eq!(ja.blocks_after, (63 + 3 + 62) / 64);
+        let mixed = Anchors::new(["カードnum"], &[], 61).unwrap();
+        assert_eq!(mixed.blocks_after, (63 + 4 + 61) / 64);
+        assert_eq!(mixed.blocks_after, 2);
     }
 
     #[test]
