@@ -403,6 +403,7 @@ pub fn for_each_relevant_token(
         return relevant::<true>(
             bytes,
             shapes,
+            super::blocks::masks_at,
             (&mut anchor_in_block, a.blocks_after),
             &mut is_code,
             &mut on_number,
@@ -415,6 +416,7 @@ pub fn for_each_relevant_token(
     relevant::<true>(
         bytes,
         shapes,
+        super::blocks::masks_at,
         (&mut every_block, 0),
         &mut is_code,
         &mut on_number,
@@ -431,11 +433,12 @@ pub fn for_each_relevant_token(
 mod avx2 {
     use std::arch::x86_64::{
         __m256i, _mm_loadu_si128, _mm256_and_si256, _mm256_broadcastsi128_si256,
-        _mm256_loadu_si256, _mm256_or_si256, _mm256_set1_epi8, _mm256_shuffle_epi8,
-        _mm256_srli_epi16, _mm256_testz_si256,
+        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+        _mm256_shuffle_epi8, _mm256_slli_epi16, _mm256_srli_epi16, _mm256_testz_si256,
     };
 
     use super::{Anchors, Candidate, Shapes, Span};
+    use crate::detect::blocks::{BLOCK, Masks};
 
     /// Returns true if and only if this CPU can run [`relevant`].
     pub(super) fn available() -> bool {
@@ -474,6 +477,7 @@ mod avx2 {
             return super::relevant::<true>(
                 bytes,
                 shapes,
+                |b, at| masks_at(b, at),
                 (&mut every_block, 0),
                 is_code,
                 on_number,
@@ -485,11 +489,20 @@ mod avx2 {
         super::relevant::<true>(
             bytes,
             shapes,
+            |b, at| masks_at(b, at),
             (&mut anchor_in_block, a.blocks_after),
             is_code,
             on_number,
             on_short,
         )
+    }
+
+    /// [`masks_at`] on a CPU on which [`available`] holds, for tests.
+    #[cfg(test)]
+    pub(super) fn masks_at_checked(bytes: &[u8], at: usize) -> Masks {
+        assert!(available());
+        // SAFETY: the function only needs the CPU features checked just above.
+        unsafe { masks_at(bytes, at) }
     }
 
     /// [`Tables::anchor_in_block`] on a CPU on which [`available`] holds, for tests.
@@ -498,6 +511,84 @@ mod avx2 {
         assert!(available());
         // SAFETY: the functions only need the CPU features checked just above.
         unsafe { Tables::new(a).anchor_in_block(bytes, at) }
+    }
+
+    /// [`crate::detect::blocks::masks_at`] with 32-byte vectors, classifying bytes by two
+    /// nibble lookups instead of one compare per byte value.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) fn masks_at(bytes: &[u8], at: usize) -> Masks {
+        match bytes.get(at..at + BLOCK) {
+            Some(block) => masks_of(block),
+            None => masks_near_end(bytes, at),
+        }
+    }
+
+    /// [`masks_at`] for the last block of `bytes`, padded with NUL.
+    #[target_feature(enable = "avx2")]
+    #[cold]
+    fn masks_near_end(bytes: &[u8], at: usize) -> Masks {
+        let mut block = [0u8; BLOCK];
+        let rest = bytes.get(at..).unwrap_or_default();
+        block[..rest.len()].copy_from_slice(rest);
+        masks_of(&block)
+    }
+
+    /// The masks of the first 64 bytes of `block`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn masks_of(block: &[u8]) -> Masks {
+        assert!(block.len() >= BLOCK);
+        // Class bits: 0x80 digit; 0x40 joiner ` %+-.`; 0x20 joiner `D`, `d`. A byte is in a
+        // class when both of its nibbles' entries have the bit. Bytes of 0x80 or more find 0
+        // in the low-nibble table (the shuffle's rule).
+        const LO: [u8; 16] = {
+            let mut t = [0u8; 16];
+            let mut n = 0;
+            while n < 16 {
+                t[n] = if n <= 9 { 0x80 } else { 0 }
+                    | if matches!(n, 0x0 | 0x5 | 0xB | 0xD | 0xE) {
+                        0x40
+                    } else {
+                        0
+                    }
+                    | if n == 4 { 0x20 } else { 0 };
+                n += 1;
+            }
+            t
+        };
+        const HI: [u8; 16] = {
+            let mut t = [0u8; 16];
+            t[3] = 0x80;
+            t[2] = 0x40;
+            t[4] = 0x20;
+            t[6] = 0x20;
+            t
+        };
+        // SAFETY: each table is 16 bytes, as the load reads.
+        let (lo_t, hi_t) = unsafe {
+            (
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(LO.as_ptr().cast())),
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(HI.as_ptr().cast())),
+            )
+        };
+        let nibble = _mm256_set1_epi8(0x0f);
+        let mut m = Masks::default();
+        for half in 0..2 {
+            // SAFETY: 32 * half + 32 <= 64 <= block.len().
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast()) };
+            let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+            let class =
+                _mm256_and_si256(_mm256_shuffle_epi8(lo_t, v), _mm256_shuffle_epi8(hi_t, hi));
+            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x).cast_unsigned());
+            let shift = 32 * half;
+            m.digit |= bits(class) << shift;
+            // Within each byte, bits 6 and 5 moved up to the top bit.
+            m.joiner |=
+                (bits(_mm256_slli_epi16(class, 1)) | bits(_mm256_slli_epi16(class, 2))) << shift;
+            m.high |= bits(v) << shift;
+        }
+        m
     }
 
     /// [`Anchors`]' nibble tables in vector registers.
@@ -597,12 +688,13 @@ fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
 fn relevant<const WIDE: bool>(
     bytes: &[u8],
     shapes: &Shapes,
+    masks_at: impl Fn(&[u8], usize) -> super::blocks::Masks,
     (anchor_in_block, blocks_after): (&mut impl FnMut(usize) -> bool, usize),
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) {
-    use super::blocks::{BLOCK, Masks, code_lead_after, masks_at, runs_at_least};
+    use super::blocks::{BLOCK, Masks, code_lead_after, runs_at_least};
     // A token of MIN_DIGITS or more ASCII digits, joined by one-byte separators or the
     // digits and letters of `%20`/`%2D`, lies in a run of at least MIN_DIGITS bytes that
     // are digits or joiners between two digits (a "token run"). Anything else a token can
@@ -1166,6 +1258,7 @@ mod prefilter_tests {
             super::relevant::<true>(
                 bytes,
                 shapes,
+                crate::detect::blocks::masks_at,
                 (&mut |_| true, 0),
                 &mut |_| true,
                 &mut n,
@@ -1363,6 +1456,19 @@ mod prefilter_tests {
                 }
                 out
             })
+    }
+
+    #[test]
+    fn avx2_masks_match_the_portable_ones() {
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            let mut bytes: Vec<u8> = (0u8..=255).rev().chain(0u8..=255).collect();
+            bytes.extend_from_slice(b"4111 1111-1111.1111+%20%2D%2d");
+            for at in 0..bytes.len() + 1 {
+                let want = crate::detect::blocks::masks_at(&bytes, at);
+                assert_eq!(avx2::masks_at_checked(&bytes, at), want, "block at {at}");
+            }
+        }
     }
 
     /// Pieces for the anchor lookups: the anchors in any case, near misses, and bytes
