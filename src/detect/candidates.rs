@@ -1023,13 +1023,12 @@ fn tokens_of_run(
 }
 
 /// The separator for one of the plain separator bytes.
+#[inline(always)]
 fn plain_separator(b: u8) -> &'static [u8] {
-    match b {
-        b' ' => SEPARATORS[0],
-        b'-' => SEPARATORS[1],
-        b'.' => SEPARATORS[2],
-        _ => SEPARATORS[3],
-    }
+    // Bits 1-2 tell the four apart (0x20, 0x2B, 0x2D, 0x2E): a lookup instead of a branch
+    // that mispredicts on every other grouped number.
+    const BY_BITS: [&[u8]; 4] = [SEPARATORS[0], SEPARATORS[3], SEPARATORS[1], SEPARATORS[2]];
+    BY_BITS[usize::from(b >> 1 & 3)]
 }
 
 /// The lowest `n` bits set (`n` ≤ 64).
@@ -1161,6 +1160,13 @@ mod tests {
             |c| v.push(c.digits().map(<[u8]>::to_vec)),
         );
         assert_eq!(v, [Some(b"4111111111111111".to_vec())]);
+    }
+
+    #[test]
+    fn plain_separators_map_to_themselves() {
+        for b in [b' ', b'-', b'.', b'+'] {
+            assert_eq!(plain_separator(b), [b]);
+        }
     }
 
     #[test]
