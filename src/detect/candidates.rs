@@ -411,7 +411,9 @@ pub fn for_each_relevant_token(
         );
     }
     // Without a vector byte shuffle, looking for anchors would cost more than it saves:
-    // every block counts as holding one.
+    // every block counts as holding one. (Both portable calls take full-width digits into
+    // account: covers are short, and the check costs less there than a pass over the
+    // buffer to rule them out.)
     let mut every_block = |_| true;
     relevant::<true>(
         bytes,
@@ -598,6 +600,7 @@ mod avx2 {
     }
 
     impl Tables {
+        /// The tables of `a`, loaded once per buffer.
         #[target_feature(enable = "avx2")]
         pub(super) fn new(a: &Anchors) -> Tables {
             // SAFETY: each table is 16 bytes, as the load reads.
@@ -726,7 +729,7 @@ fn relevant<const WIDE: bool>(
     };
     let blocks = bytes.len().div_ceil(BLOCK);
     let mut cur = masks_at(bytes, 0);
-    // Bit 63 of the previous block's digit, token-run and code-lead masks.
+    // Bit 63 of the previous block's digit and token-run masks.
     let (mut digit_carry, mut run_carry) = (0u64, 0u64);
     // The token run that reaches past the previous block: its start, digits so far, and
     // whether all of it so far is ASCII (otherwise it must be covered by the exact pass,
