@@ -210,6 +210,41 @@ fn lone_security_codes_are_findings() {
     }
 }
 
+/// A security-code keyword added in the configuration has no anchor in the rules: the scan
+/// looks for its first three letters, so its codes are found away from any built-in word.
+#[test]
+fn configured_security_code_keywords_are_found_far_from_built_in_ones() {
+    let t = Tree::new();
+    t.write("cfg.toml", "[keywords]\ncvv = [\"pinblock\"]\n");
+    let filler = "x".repeat(300);
+    t.write(
+        "input.log",
+        format!("{filler} pinblock: 482 end\n{filler} zzqblock: 482\n"),
+    );
+    let r = t.run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "-q",
+        "--config",
+        "cfg.toml",
+        "input.log",
+    ]);
+    let v = r.jsonl();
+    assert_eq!(r.code, 1);
+    assert_eq!(v.len(), 1);
+    assert_eq!(
+        (v[0]["kind"].as_str(), v[0]["line"].as_u64()),
+        (Some("cvv"), Some(1))
+    );
+    let (v, code) = scan_text(&format!("{filler} pinblock: 482 end\n"), &[]);
+    assert_eq!(
+        (v.len(), code),
+        (0, 0),
+        "not a keyword without the configuration"
+    );
+}
+
 #[test]
 fn japanese_security_code_wording() {
     let jcb = card("3530", 16, 61);
