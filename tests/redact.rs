@@ -736,6 +736,41 @@ fn noisy_piece() -> impl Strategy<Value = Piece> {
     ]
 }
 
+/// A masking run must decide each finding as a scan of the whole file does, wherever the
+/// file is split into read buffers. The `redact` fuzzer found a line of `INSERT`s (with
+/// binary bytes and an unclosed quote), 20 KB long, where a row's code was attached in a
+/// buffer that started mid-line and not in the whole file: the column list was looked for
+/// further back than a buffer keeps. This is its minimised input, with a generated number.
+#[test]
+fn long_lines_of_sql_inserts_are_masked_as_the_whole_file_is_judged() {
+    let d = detector();
+    let mut unit = b"\xff\xff\xff\xff\xff)))))))` (`id`,`cu{tomer_id`,`totI`,`card_exp`,`crd_cvv`,`holder`) VALUES (12345,678901,'".to_vec();
+    unit.extend_from_slice(card("37", 15, 7).as_bytes());
+    unit.extend_from_slice(b"','1/26','4821','S\xff\xff\xff\xff\xff\xffm");
+    let mut input = Vec::new();
+    while input.len() < 20_000 {
+        input.extend_from_slice(&unit);
+    }
+    let found = d.find_in(&input, &Document::default());
+    assert!(found.len() > 100, "the numbers are found");
+    let mut may_change = vec![false; input.len()];
+    for f in &found {
+        for sp in [Some(f.span), Some(f.region), f.cvv].into_iter().flatten() {
+            may_change[sp.start..sp.end].fill(true);
+        }
+    }
+    for chunk in [6841, 4096, 5000, 8192] {
+        let out = mask(&d, &stream_cfg(chunk), &input);
+        assert_eq!(out.len(), input.len());
+        let outside = (0..input.len()).filter(|&i| out[i] != input[i] && !may_change[i]);
+        assert_eq!(
+            outside.count(),
+            0,
+            "bytes changed outside the findings (chunk {chunk})"
+        );
+    }
+}
+
 /// The block pass looks for security codes only within a few blocks after a piece of a
 /// keyword (`rif` of `verification`); a code may start 118 bytes after it here (the rest of
 /// the keyword, eight `&quot;`, a filler word, eight more), so from an anchor late in one

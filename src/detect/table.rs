@@ -164,8 +164,13 @@ fn tuple_end(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
 }
 
 /// Longest stretch of a line looked at on each side of a PAN: table rows are short, and a
-/// megabyte-long line must not be searched once per PAN on it.
-const ROW_WINDOW: usize = 4096;
+/// megabyte-long line must not be searched once per PAN on it. It must also lie within the
+/// [`super::CONTEXT`] a scan keeps around every read buffer (less the longest number's
+/// reach past a buffer's end), so that a PAN's code is decided the same way wherever the
+/// file is split: at 4 KiB, a long line of repeated `INSERT`s had its code attached in a
+/// buffer that started mid-line and not in the whole file (found by the `redact` fuzzer).
+const ROW_WINDOW: usize = 2 * super::CVV_WINDOW;
+const _: () = assert!(ROW_WINDOW + 128 <= super::CONTEXT);
 
 fn line_bounds(bytes: &[u8], span: Span) -> (usize, usize) {
     let lo = span.start.saturating_sub(ROW_WINDOW);
