@@ -136,7 +136,11 @@ fn full_disk_during_redact_leaves_the_file_untouched() {
         "{}",
         redact_digits(&r.stderr)
     );
-    assert_eq!(std::fs::read(disk.join("app.log.gz")).unwrap(), gz);
+    assert_same(
+        std::fs::read(disk.join("app.log.gz")).unwrap(),
+        &gz,
+        "gzip file",
+    );
     let leftovers = std::fs::read_dir(&disk)
         .unwrap()
         .flatten()

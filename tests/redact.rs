@@ -200,7 +200,7 @@ fn in_place_masks_everything_and_nothing_else() {
     );
     // Idempotent.
     t.run(&["redact", "-q", "app.log"]).code(0);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    assert_same(std::fs::read_to_string(&path).unwrap(), &text, "file");
     t.run(&["scan", "-q", "app.log"]).code(0);
 }
 
@@ -247,7 +247,7 @@ fn dry_run_writes_nothing_and_exits_one() {
     let r = t.run(&["redact", "--dry-run", "app.log"]);
     r.code(1).finds(&pans[0], 1);
     assert!(r.stderr.contains("would be masked"), "{}", r.stderr);
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_same(std::fs::read(&path).unwrap(), &before, "file");
     t.write("clean.log", "nothing\n");
     t.run(&["redact", "--dry-run", "clean.log"]).code(0);
 }
@@ -341,7 +341,7 @@ fn truncated_gzip_is_reported_and_left_untouched() {
     let r = t.run(&["redact", "cut.log.gz"]);
     r.code(2);
     assert!(r.stderr.contains("cut.log.gz"), "{}", r.stderr);
-    assert_eq!(std::fs::read(&path).unwrap(), cut);
+    assert_same(std::fs::read(&path).unwrap(), cut, "file");
 }
 
 #[test]
@@ -446,7 +446,7 @@ fn symlinks_are_not_written_without_follow() {
     let r = t.run(&["redact", "link.log"]);
     r.code(2);
     assert!(r.stderr.contains("symlink"), "{}", r.stderr);
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_same(std::fs::read(&path).unwrap(), &before, "file");
 }
 
 #[cfg(unix)]
@@ -491,8 +491,8 @@ fn read_only_file_and_directory_are_reported_and_untouched() {
         stderr.to_lowercase().contains("permission denied"),
         "{stderr}"
     );
-    assert_eq!(std::fs::read(&plain).unwrap(), before_plain);
-    assert_eq!(std::fs::read(&gz).unwrap(), before_gz);
+    assert_same(std::fs::read(&plain).unwrap(), &before_plain, "plain file");
+    assert_same(std::fs::read(&gz).unwrap(), &before_gz, "gzip file");
     if !root {
         std::fs::set_permissions(t.join("ro"), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -641,7 +641,7 @@ fn full_width_digits_are_masked_with_full_width_stars() {
     let want = format!("カード番号：{}＊＊＊＊＊＊{}\n", &fw[..18], &fw[36..]);
     let got = std::fs::read_to_string(t.join("ja.log")).unwrap();
     assert_eq!(got.len(), text.len());
-    assert_eq!(got, want);
+    assert_same(&got, &want, "masked text");
     let raw = std::fs::read(t.join("ja16.log")).unwrap();
     assert_eq!(raw.len(), utf16.len());
     let units: Vec<u16> = raw[2..]
@@ -683,17 +683,17 @@ fn zstd_bzip2_and_xz_are_scanned_and_rewritten_in_their_own_format() {
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    assert_eq!(out, want);
+    assert_same(&out, &want, "masked text");
     out.clear();
     bzip2::read::MultiBzDecoder::new(&std::fs::read(t.join("b.dat")).unwrap()[..])
         .read_to_string(&mut out)
         .unwrap();
-    assert_eq!(out, want);
+    assert_same(&out, &want, "masked text");
     out.clear();
     liblzma::read::XzDecoder::new(&std::fs::read(t.join("c")).unwrap()[..])
         .read_to_string(&mut out)
         .unwrap();
-    assert_eq!(out, want);
+    assert_same(&out, &want, "masked text");
     t.run(&["scan", "-q", "."]).code(0);
 }
 

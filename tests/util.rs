@@ -208,6 +208,22 @@ impl Run {
     }
 }
 
+/// Asserts that two byte strings are equal without printing them (files and streams under
+/// test hold card numbers): a failure shows only the lengths and the first differing offset.
+#[track_caller]
+pub fn assert_same(got: impl AsRef<[u8]>, want: impl AsRef<[u8]>, what: &str) {
+    let (g, w) = (got.as_ref(), want.as_ref());
+    if g != w {
+        let at = g.iter().zip(w).position(|(a, b)| a != b);
+        let at = at.unwrap_or(g.len().min(w.len()));
+        panic!(
+            "{what}: differs from byte {at} (lengths {} and {})",
+            g.len(),
+            w.len()
+        );
+    }
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pansweep")
 }

@@ -351,7 +351,11 @@ fn archive_members_are_scanned_and_named() {
         "{}",
         r.stderr
     );
-    assert_eq!(std::fs::read(t.join("logs.zip")).unwrap(), before);
+    assert_same(
+        std::fs::read(t.join("logs.zip")).unwrap(),
+        &before,
+        "zip file",
+    );
     // A corrupt archive is an error, not a silent pass.
     t.write("bad.zip", b"PK\x03\x04 this is not really a zip");
     t.run(&["scan", "-q", "bad.zip"]).code(2);

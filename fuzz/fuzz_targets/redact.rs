@@ -54,5 +54,6 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert!(detector().find_in(&out, &doc).iter().all(|f| f.confidence < pansweep::finding::Confidence::Medium));
-    assert_eq!(mask(&cfg, &out), out, "a second pass changed the output");
+    // Not assert_eq: a failure would print the bytes, card numbers and all.
+    assert!(mask(&cfg, &out) == out, "a second pass changed the output");
 });
