@@ -23,12 +23,12 @@ pub struct Anchors {
     grams: Vec<[u8; 3]>,
     /// Bit `b` of `lo[j][n]` is set when an anchor in bucket `b` has low nibble `n` at its
     /// byte `j`.
-    pub lo: [[u8; 16]; 3],
+    pub(crate) lo: [[u8; 16]; 3],
     /// The same for the high nibble, in either case: a letter's case is in its high nibble.
-    pub hi: [[u8; 16]; 3],
+    pub(crate) hi: [[u8; 16]; 3],
     /// How many blocks after the one where an anchor (or a non-ASCII byte, which may belong
     /// to a Japanese keyword) starts, a security code it announces may start.
-    pub blocks_after: usize,
+    pub(crate) blocks_after: usize,
 }
 
 impl Anchors {

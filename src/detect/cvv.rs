@@ -48,8 +48,8 @@ const FILLERS: [&[u8]; 7] = [b"number", b"num", b"no.", b"no", b"value", b"is", 
 /// Most gap units before and after a filler word.
 const MAX_GAP: usize = 8;
 /// Most bytes from the end of a keyword to the start of the code it announces: a gap, a
-/// filler word and another gap, each gap of [`MAX_GAP`] units (ASCII gap bytes or
-/// [`GAP_UNITS`]). The block pass looks this far for codes after a keyword.
+/// filler word and another gap, each gap of `MAX_GAP` units (ASCII gap bytes or
+/// `GAP_UNITS`). The block pass looks this far for codes after a keyword.
 pub const MAX_KEYWORD_TO_CODE: usize = 2 * MAX_GAP * longest(&GAP_UNITS) + longest(&FILLERS);
 
 /// The length of the longest of `words`.
