@@ -147,6 +147,52 @@ pub fn digit_lanes(x: u64) -> u64 {
     ge30 & le39 & !x & HI
 }
 
+/// [`runs_at_least`] for one mask and any run length `n` in `1..=16` known only at run time:
+/// the doubling steps are taken once, and each length then costs one shift and one `and`
+/// instead of a loop (a card shape asks for several lengths of the same block).
+#[derive(Clone, Copy)]
+pub struct RunLadder {
+    /// `runs_at_least(m, n)` for `n` of 1, 2, 4 and 8.
+    r1: u64,
+    r2: u64,
+    r4: u64,
+    r8: u64,
+}
+
+impl RunLadder {
+    /// The ladder of `m`.
+    #[inline(always)]
+    pub fn new(m: u64) -> RunLadder {
+        let r2 = m & m >> 1;
+        let r4 = r2 & r2 >> 2;
+        RunLadder {
+            r1: m,
+            r2,
+            r4,
+            r8: r4 & r4 >> 4,
+        }
+    }
+
+    /// `runs_at_least(m, n)`, for `n` in `1..=16`.
+    #[inline(always)]
+    pub fn at_least(&self, n: u32) -> u64 {
+        debug_assert!((1..=16).contains(&n));
+        // The largest power of two not above n, then one more step of n minus it (no more
+        // than the power itself): the two spans cover bits i..i + n. The branches depend on
+        // n only, which is the same for every block.
+        let (r, p) = if n >= 8 {
+            (self.r8, 8)
+        } else if n >= 4 {
+            (self.r4, 4)
+        } else if n >= 2 {
+            (self.r2, 2)
+        } else {
+            (self.r1, 1)
+        };
+        r & r >> (n - p)
+    }
+}
+
 /// Bit `i` is set when bits `i..i + n` of `m` are all set (`n` ≤ 16).
 #[inline(always)]
 pub fn runs_at_least(m: u64, n: u32) -> u64 {
@@ -191,6 +237,10 @@ mod tests {
     fn runs_of_set_bits() {
         let m: u64 = 0b0111_1111_1111_1100_1111_1111_1110;
         let r = runs_at_least(m, 12);
+        let ladder = RunLadder::new(m);
+        for n in 1..=16 {
+            assert_eq!(ladder.at_least(n), runs_at_least(m, n), "{n}");
+        }
         assert_eq!(r, 0b11 << 14);
         assert_eq!(runs_at_least(m, 11), 1 << 1 | 0b111 << 14);
         assert_eq!(runs_at_least(u64::MAX, 12) >> 52, 1);

@@ -664,12 +664,13 @@ mod avx2 {
 /// Bit `i` is set where a token with one of the `shapes` may start at byte `i` of a block:
 /// a plain run of enough digits, or a first group of an allowed size followed by a joiner
 /// and the start of a long enough second group. Only this block's bits are looked at, so the
-/// answer holds for token runs that end inside the block. `d`: digit bits; `joiner`: joiner
-/// bits; `starts`: the first digits of digit runs.
+/// answer holds for token runs that end inside the block; a mark looks no further than the
+/// digits of its own token run, so the marks of a whole block are those of each of its runs.
+/// `d`: digit bits; `joiner`: joiner bits; `starts`: the first digits of digit runs.
 #[inline(always)]
 fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
-    use super::blocks::runs_at_least;
-    let mut marks = runs_at_least(d, shapes.min_plain);
+    let runs = super::blocks::RunLadder::new(d);
+    let mut marks = runs.at_least(shapes.min_plain);
     let mut sizes = shapes.first_groups;
     while sizes != 0 {
         let k = sizes.trailing_zeros();
@@ -677,10 +678,10 @@ fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
         let mut second = d >> (k + 1);
         if shapes.min_second >= 2 {
             // All of the group's digits, or a `%2D` separator (`D` where a digit would be).
-            let whole = runs_at_least(d, shapes.min_second) >> (k + 1);
+            let whole = runs.at_least(shapes.min_second) >> (k + 1);
             second &= whole | !(d >> (k + 2));
         }
-        marks |= starts & runs_at_least(d, k) & !(d >> k) & joiner >> k & second;
+        marks |= starts & runs.at_least(k) & !(d >> k) & joiner >> k & second;
     }
     marks
 }
@@ -812,34 +813,74 @@ fn relevant<const WIDE: bool>(
                 codes |= 1 << b;
             }
         }
-        // In offset order, as the covers require.
-        let mut spots = runs | codes;
-        while spots != 0 {
-            let b = spots.trailing_zeros();
-            spots &= spots - 1;
+        // How to walk a run that starts at bit `b` of this block and ends in it, `len` bytes
+        // long, whose shape test has passed (or is not needed); `None` if it holds nothing.
+        let run_walk = |b: u32, len: u32, pos: usize| {
             let q = at + b as usize;
-            if codes >> b & 1 == 1 {
-                cover(q, q + 1, &mut pos, Walk::Exact);
+            if (d >> b & low_bits(len)).count_ones() < LONG {
+                return None;
             }
-            if runs >> b & 1 == 0 {
-                continue;
+            match long_tokens_in_run(bytes, q, d >> b, len) {
+                RunHolds::Nothing => None,
+                // Unless a separator at its end could lead into full-width digits at the
+                // start of a non-ASCII next block: then the exact pass decides.
+                RunHolds::Tokens if q >= pos && (b + len + 3 < 64 || next.high == 0) => {
+                    Some(Walk::Bits(d >> b, len))
+                }
+                _ => Some(Walk::Exact),
             }
-            let len = (t >> b).trailing_ones();
-            if b + len == 64 {
+        };
+        if codes == 0 {
+            // The common case: only runs, so they can be taken in any order. Which runs that
+            // start and end in this block are long enough and hold a card shape is decided
+            // for all of them at once (a test per run mispredicted on most blocks). Adding
+            // to a run of ones bits that lie in it carries out of its top, to the bit above
+            // it: set in `ends` for a run with a shape mark and LONG bytes. The run that goes
+            // on into the next block carries out of the word; the one that began in an
+            // earlier block is dropped (`t + run_carry` is its end bit).
+            let marks = shape_starts(shapes, d, cur.joiner, d & !(d << 1));
+            let long = runs_at_least(t, LONG);
+            let mut ends =
+                t.wrapping_add(marks) & t.wrapping_add(long) & !(t | t.wrapping_add(run_carry));
+            while ends != 0 {
+                let e = ends.trailing_zeros();
+                ends &= ends - 1;
+                // e is in 1..64: the run [e - len, e) is below the block's top bit.
+                let len = (t << (64 - e)).leading_ones();
+                let q = at + (e - len) as usize;
+                if let Some(walk) = run_walk(e - len, len, pos) {
+                    cover(q, q + len as usize, &mut pos, walk);
+                }
+            }
+            if runs & top != 0 {
                 // It goes on into the next block.
-                open = Some((q, (d >> b).count_ones(), true));
-            } else if let run = d >> b & low_bits(len)
-                && run.count_ones() >= LONG
-                && shape_starts(shapes, run, cur.joiner >> b, run & !(run << 1)) != 0
-            {
-                match long_tokens_in_run(bytes, q, d >> b, len) {
-                    RunHolds::Nothing => {}
-                    // Unless a separator at its end could lead into full-width digits at
-                    // the start of a non-ASCII next block: then the exact pass decides.
-                    RunHolds::Tokens if q >= pos && (b + len + 3 < 64 || next.high == 0) => {
-                        cover(q, q + len as usize, &mut pos, Walk::Bits(d >> b, len))
-                    }
-                    _ => cover(q, q + len as usize, &mut pos, Walk::Exact),
+                let b = 64 - tail;
+                open = Some((at + b as usize, (d >> b).count_ones(), true));
+            }
+        } else {
+            // In offset order, as the covers require.
+            let mut spots = runs | codes;
+            while spots != 0 {
+                let b = spots.trailing_zeros();
+                spots &= spots - 1;
+                let q = at + b as usize;
+                if codes >> b & 1 == 1 {
+                    cover(q, q + 1, &mut pos, Walk::Exact);
+                }
+                if runs >> b & 1 == 0 {
+                    continue;
+                }
+                let len = (t >> b).trailing_ones();
+                if b + len == 64 {
+                    // It goes on into the next block.
+                    open = Some((q, (d >> b).count_ones(), true));
+                } else if shape_starts(shapes, d >> b & low_bits(len), cur.joiner >> b, {
+                    let run = d >> b & low_bits(len);
+                    run & !(run << 1)
+                }) != 0
+                    && let Some(walk) = run_walk(b, len, pos)
+                {
+                    cover(q, q + len as usize, &mut pos, walk);
                 }
             }
         }
