@@ -1005,6 +1005,9 @@ fn tokens_of_run(
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Option<u32> {
+    if let Some(unfinished) = standalone_tokens_of_run(bytes, at, d, len, complete, on_number) {
+        return unfinished;
+    }
     let mut i = 0u32;
     while i < len {
         // One token: a long group alone, or a chain of short groups with one separator.
@@ -1064,6 +1067,63 @@ fn tokens_of_run(
     }
     // Every token was whole: the next one starts at the window's end or just after it.
     (!complete).then_some(i)
+}
+
+/// [`tokens_of_run`] for the common run of ids: every group longer than [`MAX_GROUP`], so
+/// each group is a token of its own (`652497057050250 834846441288694425 …`). The tokens of
+/// [`MIN_DIGITS`] or more are found from the bits at once and handed on in a loop that
+/// branches once per token, where the general walk mispredicted about one branch per token
+/// (group end, window end, token length). `None` if some group is short: the general walk
+/// decides. Otherwise what [`tokens_of_run`] returns.
+#[inline(always)]
+fn standalone_tokens_of_run(
+    bytes: &[u8],
+    at: usize,
+    d: u64,
+    len: u32,
+    complete: bool,
+    on_number: &mut impl FnMut(Candidate),
+) -> Option<Option<u32>> {
+    use super::blocks::RunLadder;
+    let w = d & low_bits(len);
+    let starts = w & !(w << 1);
+    let runs = RunLadder::new(w);
+    // The group that reaches the window's end, if the run may go on after it: it is left
+    // for the next window, whatever its length.
+    let open_end = !complete && len > 0 && w >> (len - 1) & 1 == 1;
+    let unfinished = if open_end {
+        1u64 << (63 - starts.leading_zeros())
+    } else {
+        0
+    };
+    if starts & !runs.at_least(MAX_GROUP as u32 + 1) & !unfinished != 0 {
+        return None;
+    }
+    let mut long = starts & runs.at_least(LONG) & !unfinished;
+    while long != 0 {
+        let b = long.trailing_zeros();
+        long &= long - 1;
+        let g = (w >> b).trailing_ones();
+        let start = at + b as usize;
+        let mut c = Candidate {
+            span: Span::new(start, start + g as usize),
+            digits: [0; PADDED],
+            ndigits: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            sep: None,
+        };
+        append_digits(&mut c, bytes, start, g as usize);
+        push_group(&mut c, u8::try_from(g).unwrap_or(u8::MAX));
+        on_number(c);
+    }
+    Some(if complete {
+        None
+    } else if open_end {
+        Some(unfinished.trailing_zeros())
+    } else {
+        Some(len)
+    })
 }
 
 /// The separator for one of the plain separator bytes.
