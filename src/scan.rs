@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::redact::{self, WriteError, Writer};
 use crate::report::text::{Style, explain_line};
 use crate::report::{DiffLine, ExplainRecord, Record, Reporter, Summary};
-use crate::source::{CHUNK_SIZE, Chunk, OwnedChunk, Source};
+use crate::source::{CHUNK_SIZE, Chunk, ChunkSlot, OwnedChunk, Source};
 use crate::walk::{self, Flow, Haystack, SkipReason, Visit, WalkOptions};
 
 /// What `redact` does on top of a scan.
@@ -437,12 +437,13 @@ impl<'a> Shared<'a> {
         let pool = if batching { self.chunk_pool() } else { None };
         let detector = self.detector;
         let run = |scope: Option<&rayon::Scope<'a>>| {
-            let each = |chunk: &Chunk<'_>| -> io::Result<()> {
+            let each = |slot: &mut ChunkSlot<'_>| -> io::Result<()> {
                 if crate::interrupted() {
                     return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
                 }
                 let doc = doc.get_or_insert_with(|| {
-                    let first = chunk
+                    let first = slot
+                        .chunk()
                         .bytes
                         .split(|&b| b == b'\n')
                         .next()
@@ -451,7 +452,7 @@ impl<'a> Shared<'a> {
                 });
                 if let Some(scope) = scope
                     && !std::mem::take(&mut first_chunk)
-                    && let Some(owned) = OwnedChunk::copy(chunk, spare.pop().unwrap_or_default())
+                    && let Some(owned) = slot.take(spare.pop().unwrap_or_default())
                 {
                     batch.push(owned);
                     if batch.len() == PARALLEL_CHUNKS {
@@ -471,6 +472,7 @@ impl<'a> Shared<'a> {
                     }
                     return Ok(());
                 }
+                let chunk = &slot.chunk();
                 let (findings, verdicts) = if self.cfg.explain {
                     self.detector.explain(chunk.bytes, doc)
                 } else {
@@ -511,11 +513,7 @@ impl<'a> Shared<'a> {
                 }
                 Ok(())
             };
-            if stream {
-                source.for_each_line_batch(self.cfg.chunk_size, each)
-            } else {
-                source.for_each_chunk(self.cfg.chunk_size, each)
-            }
+            source.for_each_slot(self.cfg.chunk_size, stream, each)
         };
         let outcome = match pool {
             Some(pool) => pool.in_place_scope(|scope| run(Some(scope))),

@@ -125,8 +125,59 @@ pub struct Chunk<'a> {
     map_end: u64,
 }
 
-/// A chunk of a plain (not UTF-16) source copied out of the reader's buffer, so that several
-/// chunks of one large file can be searched at the same time.
+/// A chunk as it is handed to the callback of [`Source::for_each_slot`]: in the
+/// reader's buffer, which the callback may take.
+pub struct ChunkSlot<'a> {
+    buf: &'a mut Vec<u8>,
+    commit: Range<usize>,
+    offset: u64,
+    map: Option<&'a [u64]>,
+    map_end: u64,
+    /// The next buffer starts with the bytes from here on.
+    keep_from: usize,
+    taken: bool,
+}
+
+impl ChunkSlot<'_> {
+    /// The chunk.
+    pub fn chunk(&self) -> Chunk<'_> {
+        Chunk {
+            bytes: self.buf,
+            commit: self.commit.clone(),
+            offset: self.offset,
+            map: self.map,
+            map_end: self.map_end,
+        }
+    }
+
+    /// Whether [`ChunkSlot::take`] gives the chunk: not for a UTF-16 source, whose offset
+    /// map stays with the reader.
+    pub fn can_take(&self) -> bool {
+        self.map.is_none() && !self.taken
+    }
+
+    /// The chunk with its buffer, without copying it; reading goes on in `spare` (a
+    /// buffer given back by [`OwnedChunk::into_buffer`], so that a large file does not
+    /// allocate and fault in fresh memory for every chunk), into which only the look-back
+    /// the next chunk needs is copied. `None` unless [`ChunkSlot::can_take`].
+    pub fn take(&mut self, mut spare: Vec<u8>) -> Option<OwnedChunk> {
+        if !self.can_take() {
+            return None;
+        }
+        spare.clear();
+        spare.reserve(self.buf.capacity());
+        spare.extend_from_slice(&self.buf[self.keep_from.min(self.buf.len())..]);
+        self.taken = true;
+        Some(OwnedChunk {
+            bytes: std::mem::replace(self.buf, spare),
+            commit: self.commit.clone(),
+            offset: self.offset,
+        })
+    }
+}
+
+/// A chunk of a plain (not UTF-16) source taken out of the reader, so that several chunks of
+/// one large file can be searched at the same time.
 #[derive(Debug)]
 pub struct OwnedChunk {
     bytes: Vec<u8>,
@@ -135,22 +186,7 @@ pub struct OwnedChunk {
 }
 
 impl OwnedChunk {
-    /// Copies `chunk` into `buf` (a buffer given back by [`OwnedChunk::into_buffer`], so that
-    /// a large file does not allocate and fault in fresh memory for every chunk); `None` for
-    /// a UTF-16 source, whose offset map stays with the reader.
-    pub fn copy(chunk: &Chunk<'_>, mut buf: Vec<u8>) -> Option<OwnedChunk> {
-        chunk.map.is_none().then(|| {
-            buf.clear();
-            buf.extend_from_slice(chunk.bytes);
-            OwnedChunk {
-                bytes: buf,
-                commit: chunk.commit.clone(),
-                offset: chunk.offset,
-            }
-        })
-    }
-
-    /// The buffer, for the next copy.
+    /// The buffer, for [`ChunkSlot::take`] to read into again.
     pub fn into_buffer(self) -> Vec<u8> {
         self.bytes
     }
@@ -258,9 +294,21 @@ impl Source {
     pub fn for_each_chunk(
         self,
         chunk_size: usize,
-        f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+        mut f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
     ) -> io::Result<u64> {
-        self.chunks(chunk_size, false, f)
+        self.chunks(chunk_size, false, |slot| f(&slot.chunk()))
+    }
+
+    /// [`Source::for_each_chunk`] (or [`Source::for_each_line_batch`] if `by_line`), where
+    /// `f` may keep a chunk's buffer with [`ChunkSlot::take`] instead of copying it (the
+    /// chunks of a large file searched on other threads).
+    pub fn for_each_slot(
+        self,
+        chunk_size: usize,
+        by_line: bool,
+        f: impl FnMut(&mut ChunkSlot<'_>) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        self.chunks(chunk_size, by_line, f)
     }
 
     /// Like [`Source::for_each_chunk`], but hands on every complete line as soon as it has
@@ -268,16 +316,16 @@ impl Source {
     pub fn for_each_line_batch(
         self,
         chunk_size: usize,
-        f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+        mut f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
     ) -> io::Result<u64> {
-        self.chunks(chunk_size, true, f)
+        self.chunks(chunk_size, true, |slot| f(&slot.chunk()))
     }
 
     fn chunks(
         self,
         chunk_size: usize,
         by_line: bool,
-        mut f: impl FnMut(&Chunk<'_>) -> io::Result<()>,
+        mut f: impl FnMut(&mut ChunkSlot<'_>) -> io::Result<()>,
     ) -> io::Result<u64> {
         let chunk_size = chunk_size.max(4 * CONTEXT);
         let defer = CONTEXT;
@@ -372,20 +420,25 @@ impl Source {
             } else {
                 len - defer
             };
-            let chunk = Chunk {
-                bytes: &buf,
+            // Keep CONTEXT bytes before the commit end as look-back for the next buffer.
+            let drop = commit_end.saturating_sub(CONTEXT);
+            let mut slot = ChunkSlot {
+                buf: &mut buf,
                 commit: commit_start.min(commit_end)..commit_end,
                 offset,
                 map: utf16.as_ref().map(|_| &map[..]),
                 map_end: utf16.as_ref().map_or(0, |d| d.raw_pos),
+                keep_from: drop,
+                taken: false,
             };
-            f(&chunk)?;
+            f(&mut slot)?;
             if eof {
                 break;
             }
-            // Keep CONTEXT bytes before the commit end as look-back for the next buffer.
-            let drop = commit_end.saturating_sub(CONTEXT);
-            buf.drain(..drop);
+            // A taken buffer was replaced by one that starts with the look-back.
+            if !slot.taken {
+                buf.drain(..drop);
+            }
             if utf16.is_some() {
                 map.drain(..drop);
             }
@@ -493,6 +546,34 @@ mod tests {
         })
         .unwrap();
         (v, sniffed)
+    }
+
+    #[test]
+    fn taken_chunks_are_the_chunks_a_copy_would_give() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8 | 1).collect();
+        let (copied, _) = chunks_of(data.clone(), 4 * CONTEXT);
+        let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+        let (mut taken, mut spare) = (Vec::new(), Vec::new());
+        let mut k = 0;
+        src.for_each_slot(4 * CONTEXT, false, |slot| {
+            // Every other chunk taken (with a recycled buffer once there is one), the rest
+            // only looked at.
+            k += 1;
+            if k % 2 == 0 {
+                let owned = slot.take(spare.pop().unwrap_or_default()).unwrap();
+                let c = owned.chunk();
+                taken.push((c.bytes.to_vec(), c.commit.clone(), c.offset));
+                spare.push(owned.into_buffer());
+            } else {
+                let c = slot.chunk();
+                taken.push((c.bytes.to_vec(), c.commit.clone(), c.offset));
+            }
+            assert!(!slot.can_take() || k % 2 == 1);
+            Ok(())
+        })
+        .unwrap();
+        assert!(copied.len() > 5);
+        assert_eq!(taken, copied);
     }
 
     #[test]
