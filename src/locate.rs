@@ -35,6 +35,20 @@ impl LineTracker {
         self.pos = (self.pos_abs.saturating_sub(chunk.offset)) as usize;
     }
 
+    /// [`LineTracker::advance`] to `counted.to`, with the newlines already counted when the
+    /// count starts where the tracker is (it counts them itself otherwise).
+    pub fn advance_counted(&mut self, chunk: &Chunk<'_>, counted: Newlines) {
+        if counted.from != self.pos || counted.to < self.pos {
+            return self.advance(chunk, counted.to);
+        }
+        self.line += counted.count as u64;
+        if let Some(i) = counted.last {
+            self.line_start = chunk.file_offset(i + 1);
+        }
+        self.pos_abs += (counted.to - self.pos) as u64;
+        self.pos = counted.to;
+    }
+
     /// Counts lines up to `to` (an index into the chunk).
     pub fn advance(&mut self, chunk: &Chunk<'_>, to: usize) {
         if to <= self.pos {
@@ -50,6 +64,35 @@ impl LineTracker {
         }
         self.pos_abs += (to - self.pos) as u64;
         self.pos = to;
+    }
+}
+
+/// The newlines of a range of a chunk, counted where the chunk was searched (on the pool,
+/// while its bytes are in that core's cache) for [`LineTracker::advance_counted`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Newlines {
+    /// Where the range starts and ends in the chunk.
+    from: usize,
+    to: usize,
+    /// How many there are.
+    count: usize,
+    /// The index in the chunk of the last one.
+    last: Option<usize>,
+}
+
+impl Newlines {
+    /// The newlines of `bytes[from..to]`.
+    pub fn count(bytes: &[u8], from: usize, to: usize) -> Newlines {
+        let seg = &bytes[from..to];
+        let count = count_newlines(seg);
+        Newlines {
+            from,
+            to,
+            count,
+            last: (count > 0)
+                .then(|| memchr::memrchr(b'\n', seg).map(|i| from + i))
+                .flatten(),
+        }
     }
 }
 
@@ -161,4 +204,37 @@ pub fn history_record(a: &crate::git::Added, f: &Finding) -> Record {
         cvv,
         Some((a.commit.clone(), a.date.clone())),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    #[test]
+    fn lines_counted_on_the_pool_number_lines_as_counting_here_does() {
+        let text: String = (0..20_000)
+            .map(|i| format!("line {i}{}\n", "x".repeat(i % 97)))
+            .collect();
+        let src = Source::open(Box::new(std::io::Cursor::new(text.into_bytes())), false).unwrap();
+        let (mut here, mut counted) = (LineTracker::default(), LineTracker::default());
+        let mut chunks = 0;
+        src.for_each_chunk(1 << 14, |c| {
+            here.enter(c);
+            here.advance(c, c.commit.end);
+            counted.enter(c);
+            // Every third count starts past the tracker, which then counts itself.
+            let from = c.commit.start + usize::from(chunks % 3 == 2);
+            counted.advance_counted(c, Newlines::count(c.bytes, from, c.commit.end));
+            assert_eq!(
+                (here.line, here.line_start),
+                (counted.line, counted.line_start)
+            );
+            chunks += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert!(chunks > 10);
+        assert_eq!(here.line, 20_001);
+    }
 }

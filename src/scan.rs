@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::detect::{Detector, Document};
 use crate::exit::ExitCode;
 use crate::finding::{Finding, Span};
-use crate::locate::{LineTracker, locate};
+use crate::locate::{LineTracker, Newlines, locate};
 use crate::mask::{self, MaskSpec};
 use crate::messages;
 use crate::policy::Policy;
@@ -158,7 +158,9 @@ const BATCHES_IN_FLIGHT: usize = 2;
 /// Chunks of one file and the findings of each, searched on the pool.
 struct SearchedBatch {
     chunks: Vec<OwnedChunk>,
-    found: Vec<Vec<Finding>>,
+    /// The findings of each chunk, and the newlines of its commit range if none of them
+    /// starts there.
+    found: Vec<(Vec<Finding>, Option<Newlines>)>,
 }
 
 /// Searches the chunks of a batch at the same time (on the pool this runs in).
@@ -166,7 +168,18 @@ fn search(detector: &Detector, chunks: Vec<OwnedChunk>, doc: &Document) -> Searc
     use rayon::prelude::*;
     let found = chunks
         .par_iter()
-        .map(|c| detector.find_in(c.chunk().bytes, doc))
+        .map(|c| {
+            let chunk = c.chunk();
+            let findings = detector.find_in(chunk.bytes, doc);
+            // Most chunks have nothing to locate: their lines are counted here, while the
+            // bytes are still in this core's cache, not again by the thread that reads.
+            let none = !findings
+                .iter()
+                .any(|f| chunk.commit.contains(&f.span.start));
+            let lines =
+                none.then(|| Newlines::count(chunk.bytes, chunk.commit.start, chunk.commit.end));
+            (findings, lines)
+        })
         .collect();
     SearchedBatch { chunks, found }
 }
@@ -581,8 +594,13 @@ impl<'a> Shared<'a> {
         lines: &mut LineTracker,
         result: &mut FileResult,
     ) {
-        for (owned, findings) in done.chunks.iter().zip(&done.found) {
+        for (owned, (findings, counted)) in done.chunks.iter().zip(&done.found) {
             let chunk = owned.chunk();
+            if let Some(counted) = *counted {
+                lines.enter(&chunk);
+                lines.advance_counted(&chunk, counted);
+                continue;
+            }
             self.locate_chunk(&chunk, findings, Vec::new(), None, display, lines, result);
             if result.records.len() >= 1000 {
                 self.flush_findings(result);
