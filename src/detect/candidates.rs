@@ -709,11 +709,19 @@ fn relevant<const WIDE: bool>(
     // lo, that the walk back to a token boundary takes in).
     let mut cover = |lo: usize, hi: usize, pos: &mut usize, walk: Walk| match walk {
         Walk::Bits(d, len) => {
-            tokens_of_run(bytes, lo, d, len, true, on_number, on_short);
+            tokens_of_run(
+                bytes,
+                lo,
+                (d, len),
+                true,
+                shapes.min_plain,
+                on_number,
+                on_short,
+            );
             *pos = hi;
         }
         Walk::Windows => {
-            *pos = match tokens_of_long_run(bytes, lo, hi, on_number, on_short) {
+            *pos = match tokens_of_long_run(bytes, lo, hi, shapes.min_plain, on_number, on_short) {
                 Ok(()) => hi,
                 Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
             }
@@ -912,7 +920,7 @@ enum Walk {
 }
 
 /// Hands on the tokens of the token run `[start, end)` (ASCII digits and joiners, starting
-/// at a token boundary), exactly as [`token_at`] would, from the digit bits of 64 bytes at a
+/// at a token boundary), as [`tokens_of_run`] does, from the digit bits of 64 bytes at a
 /// time: runs of ids that fill whole lines (`id=652497057050250 834846441288694425 …`) are
 /// the common case of digit-dense files. `Err` holds a token boundary from which the exact
 /// pass must go on: a separator the bits cannot judge (`%20`), or a token of 64 bytes or
@@ -921,6 +929,7 @@ fn tokens_of_long_run(
     bytes: &[u8],
     start: usize,
     end: usize,
+    min_plain: u32,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Result<(), usize> {
@@ -933,7 +942,7 @@ fn tokens_of_long_run(
             return Err(at);
         }
         let last = end - at <= 64;
-        match tokens_of_run(bytes, at, d, len, last, on_number, on_short) {
+        match tokens_of_run(bytes, at, (d, len), last, min_plain, on_number, on_short) {
             None => return Ok(()),
             Some(0) => return Err(at),
             Some(unfinished) => at += unfinished as usize,
@@ -991,21 +1000,25 @@ fn long_tokens_in_run(bytes: &[u8], at: usize, d: u64, len: u32) -> RunHolds {
     }
 }
 
-/// Hands on the tokens of a token run of `len` bytes from `at` whose separators are all
-/// plain bytes (space, `-`, `.`, `+`), exactly as [`token_at`] would, without measuring the
-/// bytes again. With `complete` false the run goes on after these `len` bytes: the tokens
-/// that might go on too are not handed on, and the offset of the first of them is returned.
+/// Hands on the tokens of a token run of `len` bytes from `at` (`d`: its digit bits) whose
+/// separators are all plain bytes (space, `-`, `.`, `+`), exactly as [`token_at`] would,
+/// without measuring the bytes again; a token of one group of fewer than `min_plain` digits
+/// (no card number, [`Shapes`]) may be left out. With `complete` false the run goes on after
+/// these `len` bytes: the tokens that might go on too are not handed on, and the offset of
+/// the first of them is returned.
 #[inline(never)]
 fn tokens_of_run(
     bytes: &[u8],
     at: usize,
-    d: u64,
-    len: u32,
+    (d, len): (u64, u32),
     complete: bool,
+    min_plain: u32,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Option<u32> {
-    if let Some(unfinished) = standalone_tokens_of_run(bytes, at, d, len, complete, on_number) {
+    if let Some(unfinished) =
+        standalone_tokens_of_run(bytes, at, d, len, complete, min_plain, on_number)
+    {
         return unfinished;
     }
     let mut i = 0u32;
@@ -1071,7 +1084,7 @@ fn tokens_of_run(
 
 /// [`tokens_of_run`] for the common run of ids: every group longer than [`MAX_GROUP`], so
 /// each group is a token of its own (`652497057050250 834846441288694425 …`). The tokens of
-/// [`MIN_DIGITS`] or more are found from the bits at once and handed on in a loop that
+/// `min_plain` digits or more are found from the bits at once and handed on in a loop that
 /// branches once per token, where the general walk mispredicted about one branch per token
 /// (group end, window end, token length). `None` if some group is short: the general walk
 /// decides. Otherwise what [`tokens_of_run`] returns.
@@ -1082,6 +1095,7 @@ fn standalone_tokens_of_run(
     d: u64,
     len: u32,
     complete: bool,
+    min_plain: u32,
     on_number: &mut impl FnMut(Candidate),
 ) -> Option<Option<u32>> {
     use super::blocks::RunLadder;
@@ -1099,7 +1113,7 @@ fn standalone_tokens_of_run(
     if starts & !runs.at_least(MAX_GROUP as u32 + 1) & !unfinished != 0 {
         return None;
     }
-    let mut long = starts & runs.at_least(LONG) & !unfinished;
+    let mut long = starts & runs.at_least(min_plain) & !unfinished;
     while long != 0 {
         let b = long.trailing_zeros();
         long &= long - 1;
