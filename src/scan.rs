@@ -176,8 +176,8 @@ fn search(detector: &Detector, chunks: Vec<OwnedChunk>, doc: &Document) -> Searc
             let none = !findings
                 .iter()
                 .any(|f| chunk.commit.contains(&f.span.start));
-            let lines =
-                none.then(|| Newlines::count(chunk.bytes, chunk.commit.start, chunk.commit.end));
+            let lines = (none && !chunk.last)
+                .then(|| Newlines::count(chunk.bytes, chunk.commit.start, chunk.commit.end));
             (findings, lines)
         })
         .collect();
@@ -839,7 +839,10 @@ impl<'a> Shared<'a> {
                 });
             }
         }
-        lines.advance(chunk, chunk.commit.end);
+        // Lines after the last finding are counted only for the findings of later chunks.
+        if !chunk.last {
+            lines.advance(chunk, chunk.commit.end);
+        }
     }
 
     /// Writes and counts the findings, verdicts and diff lines gathered so far, and empties

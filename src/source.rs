@@ -119,6 +119,8 @@ pub struct Chunk<'a> {
     pub commit: Range<usize>,
     /// Offset of `bytes[0]` in the decoded (decompressed) stream.
     pub offset: u64,
+    /// Whether this is the last chunk of the source.
+    pub last: bool,
     /// For UTF-16 sources: the offset in the stored file of each decoded byte.
     map: Option<&'a [u64]>,
     /// Stored-file offset one past the last decoded byte (UTF-16 only).
@@ -131,6 +133,7 @@ pub struct ChunkSlot<'a> {
     buf: &'a mut Vec<u8>,
     commit: Range<usize>,
     offset: u64,
+    last: bool,
     map: Option<&'a [u64]>,
     map_end: u64,
     /// The next buffer starts with the bytes from here on.
@@ -145,6 +148,7 @@ impl ChunkSlot<'_> {
             bytes: self.buf,
             commit: self.commit.clone(),
             offset: self.offset,
+            last: self.last,
             map: self.map,
             map_end: self.map_end,
         }
@@ -172,6 +176,7 @@ impl ChunkSlot<'_> {
             bytes: std::mem::replace(self.buf, spare),
             commit: self.commit.clone(),
             offset: self.offset,
+            last: self.last,
         })
     }
 }
@@ -183,6 +188,7 @@ pub struct OwnedChunk {
     bytes: Vec<u8>,
     commit: Range<usize>,
     offset: u64,
+    last: bool,
 }
 
 impl OwnedChunk {
@@ -197,6 +203,7 @@ impl OwnedChunk {
             bytes: &self.bytes,
             commit: self.commit.clone(),
             offset: self.offset,
+            last: self.last,
             map: None,
             map_end: 0,
         }
@@ -426,6 +433,7 @@ impl Source {
                 buf: &mut buf,
                 commit: commit_start.min(commit_end)..commit_end,
                 offset,
+                last: eof,
                 map: utf16.as_ref().map(|_| &map[..]),
                 map_end: utf16.as_ref().map_or(0, |d| d.raw_pos),
                 keep_from: drop,
@@ -574,6 +582,22 @@ mod tests {
         .unwrap();
         assert!(copied.len() > 5);
         assert_eq!(taken, copied);
+    }
+
+    #[test]
+    fn only_the_final_chunk_is_marked_last() {
+        for (data, by_line) in [(vec![b'x'; 100_000], false), (b"a\n".repeat(50_000), true)] {
+            let src = Source::open(Box::new(Cursor::new(data)), true).unwrap();
+            let mut last = Vec::new();
+            src.for_each_slot(4 * CONTEXT, by_line, |slot| {
+                last.push(slot.chunk().last);
+                Ok(())
+            })
+            .unwrap();
+            assert!(last.len() > 1);
+            assert_eq!(last.iter().filter(|&&l| l).count(), 1);
+            assert_eq!(last.last(), Some(&true));
+        }
     }
 
     #[test]
