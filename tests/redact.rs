@@ -771,6 +771,45 @@ fn long_lines_of_sql_inserts_are_masked_as_the_whole_file_is_judged() {
     }
 }
 
+/// Masking must not turn a number the scan turned down into a finding. The `redact` fuzzer
+/// found a track 2 (`PAN=expiry…`) followed by `.` and a 15-digit number: a fraction while
+/// the track's digits stood before the dot, a card number once they were masked. This is its
+/// minimised input, with generated numbers; masked digits count as digits for the decimal and
+/// track rules now.
+#[test]
+fn masking_a_number_does_not_make_its_neighbour_a_finding() {
+    let d = detector();
+    let visa = card("4", 16, 41);
+    let amex = card("37", 15, 42);
+    for (text, what) in [
+        (
+            format!("]1]{visa}=291210112.{amex}\x01 1234"),
+            "the fuzzer's",
+        ),
+        (
+            format!("track2 ;{visa}=29121011234567.{amex} end"),
+            "a longer track",
+        ),
+    ] {
+        let input = text.as_bytes();
+        let before = d.find_in(input, &Document::default());
+        assert!(!before.is_empty(), "something is found ({what})");
+        let out = mask(&d, &stream_cfg(4096), input);
+        let after = d.find_in(&out, &Document::default());
+        assert!(
+            after
+                .iter()
+                .all(|f| f.confidence < pansweep::finding::Confidence::Medium),
+            "{} finding(s) after masking ({what})",
+            after.len()
+        );
+        assert!(
+            mask(&d, &stream_cfg(4096), &out) == out,
+            "masking twice ({what})"
+        );
+    }
+}
+
 /// The block pass looks for security codes only within a few blocks after a piece of a
 /// keyword (`rif` of `verification`); a code may start 118 bytes after it here (the rest of
 /// the keyword, eight `&quot;`, a filler word, eight more), so from an anchor late in one

@@ -12,6 +12,14 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// Returns true if and only if `b` is a digit or a mask character standing for one: the rules
+/// that look at the digits next to a token must judge a masked file as they judged it before
+/// masking, or masking one number would make its neighbour a finding.
+#[inline]
+fn is_digit_or_mask(b: u8) -> bool {
+    b.is_ascii_digit() || b == b'*' || b == b'#'
+}
+
 /// Why the bytes around `span` say the token is part of something longer, or `None` when the
 /// token stands on its own.
 pub fn boundary_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
@@ -35,7 +43,7 @@ pub fn before_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
             }
             b'-' => return Some("signed number (-)"),
             // A comma is a field separator (CSV), so only a dot makes a decimal.
-            b'.' if before(2).is_some_and(|b| b.is_ascii_digit()) => {
+            b'.' if before(2).is_some_and(is_digit_or_mask) => {
                 return Some("fraction, version or decimal (digit and . before it)");
             }
             b'^' => return Some("a field of magnetic-stripe track 1"),
@@ -57,7 +65,7 @@ pub fn after_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
                 return Some("glued to letters or digits after it (id, hex, base64)");
             }
             b'*' | b'#' => return Some("next to mask characters (already masked)"),
-            b'.' if after(1).is_some_and(|b| b.is_ascii_digit()) => {
+            b'.' if after(1).is_some_and(is_digit_or_mask) => {
                 return Some("decimal or version (. and digit after it)");
             }
             b'-' if after(1).is_some_and(is_word) => {
@@ -77,12 +85,12 @@ fn percent_escape_ends_at(bytes: &[u8], at: usize) -> bool {
         && bytes[at - 1].is_ascii_hexdigit()
 }
 
-/// Returns the number of ASCII digits immediately before `at`.
+/// Returns the number of ASCII digits (or mask characters) immediately before `at`.
 fn digits_before(bytes: &[u8], at: usize) -> usize {
     bytes[..at]
         .iter()
         .rev()
-        .take_while(|b| b.is_ascii_digit())
+        .take_while(|&&b| is_digit_or_mask(b))
         .count()
 }
 
@@ -169,6 +177,11 @@ mod tests {
         assert!(reject(&format!("6011000990139424={t}?"), t).is_some());
         assert!(reject(&format!("^{t}?"), t).is_some());
         assert!(reject(&format!("x 12.{t}"), t).is_some());
+        // Masked digits still make a decimal or a track, as they did before masking.
+        assert!(reject(&format!("x **.{t}"), t).is_some());
+        assert!(reject(&format!("x {t}.*4"), t).is_some());
+        assert!(reject(&format!("601100******9424={t}?"), t).is_some());
+        assert_eq!(reject(&format!("x **={t}"), t), None);
         assert_eq!(reject(&format!("visa,1200,{t},05/25"), t), None);
         assert_eq!(reject(&format!("?pan%3D{t}%26exp"), t), None);
     }
