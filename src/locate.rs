@@ -38,32 +38,28 @@ impl LineTracker {
     /// [`LineTracker::advance`] to `counted.to`, with the newlines already counted when the
     /// count starts where the tracker is (it counts them itself otherwise).
     pub fn advance_counted(&mut self, chunk: &Chunk<'_>, counted: Newlines) {
-        if counted.from != self.pos || counted.to < self.pos {
-            return self.advance(chunk, counted.to);
+        if counted.from == self.pos && counted.to >= self.pos {
+            self.add(chunk, counted);
+        } else {
+            self.advance(chunk, counted.to);
         }
+    }
+
+    /// Counts lines up to `to` (an index into the chunk).
+    pub fn advance(&mut self, chunk: &Chunk<'_>, to: usize) {
+        if to > self.pos {
+            self.add(chunk, Newlines::count(chunk.bytes, self.pos, to));
+        }
+    }
+
+    /// Moves to the end of `counted`, which starts where the tracker is.
+    fn add(&mut self, chunk: &Chunk<'_>, counted: Newlines) {
         self.line += counted.count as u64;
         if let Some(i) = counted.last {
             self.line_start = chunk.file_offset(i + 1);
         }
         self.pos_abs += (counted.to - self.pos) as u64;
         self.pos = counted.to;
-    }
-
-    /// Counts lines up to `to` (an index into the chunk).
-    pub fn advance(&mut self, chunk: &Chunk<'_>, to: usize) {
-        if to <= self.pos {
-            return;
-        }
-        let seg = &chunk.bytes[self.pos..to];
-        let n = count_newlines(seg);
-        if n > 0 {
-            self.line += n as u64;
-            if let Some(i) = memchr::memrchr(b'\n', seg) {
-                self.line_start = chunk.file_offset(self.pos + i + 1);
-            }
-        }
-        self.pos_abs += (to - self.pos) as u64;
-        self.pos = to;
     }
 }
 

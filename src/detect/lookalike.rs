@@ -12,12 +12,19 @@ fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// Returns true if and only if `b` is a mask character that stands for a digit (`X` is one
+/// too, but is caught as a letter).
+#[inline]
+fn is_mask(b: u8) -> bool {
+    b == b'*' || b == b'#'
+}
+
 /// Returns true if and only if `b` is a digit or a mask character standing for one: the rules
 /// that look at the digits next to a token must judge a masked file as they judged it before
 /// masking, or masking one number would make its neighbour a finding.
 #[inline]
 fn is_digit_or_mask(b: u8) -> bool {
-    b.is_ascii_digit() || b == b'*' || b == b'#'
+    b.is_ascii_digit() || is_mask(b)
 }
 
 /// Why the bytes around `span` say the token is part of something longer, or `None` when the
@@ -36,7 +43,7 @@ pub fn before_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
             b if is_word(b) => {
                 return Some("glued to letters or digits before it (id, hex, base64)");
             }
-            b'*' | b'#' => return Some("next to mask characters (already masked)"),
+            b if is_mask(b) => return Some("next to mask characters (already masked)"),
             b'+' => return Some("signed number or phone number (+)"),
             b'-' if before(2).is_some_and(|b| is_word(b) || b == b'-') => {
                 return Some("part of a dashed identifier (uuid, blk_-…)");
@@ -64,7 +71,7 @@ pub fn after_rejection(bytes: &[u8], span: Span) -> Option<&'static str> {
             b if is_word(b) => {
                 return Some("glued to letters or digits after it (id, hex, base64)");
             }
-            b'*' | b'#' => return Some("next to mask characters (already masked)"),
+            b if is_mask(b) => return Some("next to mask characters (already masked)"),
             b'.' if after(1).is_some_and(is_digit_or_mask) => {
                 return Some("decimal or version (. and digit after it)");
             }
