@@ -111,7 +111,6 @@ fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
 }
 
 /// One buffer of decoded text and the part of it this buffer is responsible for.
-#[derive(Debug)]
 pub struct Chunk<'a> {
     /// Decoded bytes (UTF-8 for UTF-16 sources).
     pub bytes: &'a [u8],
@@ -183,7 +182,6 @@ impl ChunkSlot<'_> {
 
 /// A chunk of a plain (not UTF-16) source taken out of the reader, so that several chunks of
 /// one large file can be searched at the same time.
-#[derive(Debug)]
 pub struct OwnedChunk {
     bytes: Vec<u8>,
     commit: Range<usize>,
