@@ -303,6 +303,9 @@ pub struct CvvWordsSyntax {
     pub anchors: Vec<String>,
 }
 
+/// Longest single keyword (a word the context rules look up, not a phrase).
+pub const MAX_WORD_LEN: usize = 32;
+
 /// Checked keywords.
 #[derive(Clone, Debug)]
 pub struct Keywords {
@@ -344,6 +347,18 @@ impl Keywords {
         check(&s.cvv.strong.en, "cvv.strong.en")?;
         check(&s.cvv.weak.en, "cvv.weak.en")?;
         check(&s.not_card_keys, "not_card_keys")?;
+        if let Some(w) = s
+            .pan_context
+            .en
+            .iter()
+            .chain(&s.not_card_keys)
+            .find(|w| !w.contains(' ') && w.len() > MAX_WORD_LEN)
+        {
+            return Err(Error::RulesFile {
+                path: origin.to_string(),
+                reason: format!("{w:?} is longer than {MAX_WORD_LEN} bytes"),
+            });
+        }
         if let Some(a) = s
             .cvv
             .anchors

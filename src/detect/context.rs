@@ -3,7 +3,7 @@
 
 use crate::rules::Keywords;
 
-use super::lookalike::split_words;
+use super::lookalike::{is_listed, words};
 
 /// How far back on the same line card words are looked for.
 const CONTEXT_BACK: usize = 64;
@@ -37,51 +37,73 @@ fn line_window(
 /// same line shortly before `start`.
 pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
     let (before, _) = line_window(bytes, start, start, CONTEXT_BACK, 0);
-    if split_words(before)
-        .iter()
-        .any(|w| kw.pan_context_en.contains(w))
-    {
-        return true;
-    }
-    let text = String::from_utf8_lossy(before);
-    if kw.pan_context_ja.iter().any(|w| text.contains(w.as_str())) {
-        return true;
-    }
-    let lower = text.to_ascii_lowercase();
-    kw.pan_context_phrases
-        .iter()
-        .any(|p| lower.contains(p.as_str()))
+    words(before).any(|w| is_listed(w, &kw.pan_context_en))
+        || kw
+            .pan_context_ja
+            .iter()
+            .any(|w| contains(before, w.as_bytes()))
+        || kw
+            .pan_context_phrases
+            .iter()
+            .any(|p| contains_ignore_ascii_case(before, p.as_bytes()))
 }
 
 /// Returns true if and only if an expiry keyword or an `MM/YY` date follows `end` on its line.
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
     let (_, after) = line_window(bytes, end, end, 0, EXPIRY_AHEAD);
-    let words = split_words(after);
-    if words.iter().any(|w| kw.expiry.en.iter().any(|e| e == w)) {
-        return true;
-    }
-    let text = String::from_utf8_lossy(after);
-    if kw.expiry.ja.iter().any(|w| text.contains(w.as_str())) {
-        return true;
-    }
-    has_mm_yy(after)
+    let is_expiry_word = |w: &[u8]| {
+        kw.expiry
+            .en
+            .iter()
+            .any(|e| w.eq_ignore_ascii_case(e.as_bytes()))
+    };
+    words(after).any(is_expiry_word)
+        || kw
+            .expiry
+            .en
+            .iter()
+            .filter(|e| e.contains(' '))
+            .any(|p| contains_ignore_ascii_case(after, p.as_bytes()))
+        || kw.expiry.ja.iter().any(|w| contains(after, w.as_bytes()))
+        || has_mm_yy(after)
+}
+
+/// Returns true if and only if `needle` occurs in `hay` (a few dozen bytes: a searcher would
+/// cost more to build than this takes).
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return false;
+    };
+    memchr::memchr_iter(first, hay).any(|i| hay[i..].starts_with(needle))
+}
+
+/// Returns true if and only if `needle` occurs in `hay`, ASCII letters compared without case.
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return false;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lower, upper, hay).any(|i| {
+        hay.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// Returns true if and only if `s` holds a month/year date such as `03/27` or `11/2029`.
 fn has_mm_yy(s: &[u8]) -> bool {
-    s.windows(5).enumerate().any(|(i, w)| {
+    let digit_at = |i: usize| s.get(i).is_some_and(u8::is_ascii_digit);
+    memchr::memchr_iter(b'/', s).any(|slash| {
+        let Some(i) = slash.checked_sub(2) else {
+            return false;
+        };
+        let mm = (s[i] == b'0' && (b'1'..=b'9').contains(&s[i + 1]))
+            || (s[i] == b'1' && (b'0'..=b'2').contains(&s[i + 1]));
         let ok_start = i == 0 || !s[i - 1].is_ascii_digit();
-        let mm = (w[0] == b'0' && (b'1'..=b'9').contains(&w[1]))
-            || (w[0] == b'1' && (b'0'..=b'2').contains(&w[1]));
-        let yy = w[3].is_ascii_digit() && w[4].is_ascii_digit();
-        let end = i + 5;
-        let ok_end = end == s.len()
-            || !s[end].is_ascii_digit()
-            || (end + 2 <= s.len()
-                && s[end].is_ascii_digit()
-                && s[end + 1].is_ascii_digit()
-                && s.get(end + 2).is_none_or(|b| !b.is_ascii_digit()));
-        ok_start && mm && w[2] == b'/' && yy && ok_end
+        let yy = digit_at(slash + 1) && digit_at(slash + 2);
+        // Two digits of year, or four, and no more.
+        let end = slash + 3;
+        let ok_end = !digit_at(end) || (digit_at(end + 1) && !digit_at(end + 2));
+        ok_start && mm && yy && ok_end
     })
 }
 
@@ -89,6 +111,35 @@ fn has_mm_yy(s: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::rules::Rules;
+    use proptest::prelude::*;
+
+    /// `has_mm_yy` as first written: every five-byte window.
+    fn mm_yy_reference(s: &[u8]) -> bool {
+        s.windows(5).enumerate().any(|(i, w)| {
+            let ok_start = i == 0 || !s[i - 1].is_ascii_digit();
+            let mm = (w[0] == b'0' && (b'1'..=b'9').contains(&w[1]))
+                || (w[0] == b'1' && (b'0'..=b'2').contains(&w[1]));
+            let yy = w[3].is_ascii_digit() && w[4].is_ascii_digit();
+            let end = i + 5;
+            let ok_end = end == s.len()
+                || !s[end].is_ascii_digit()
+                || (end + 2 <= s.len()
+                    && s[end].is_ascii_digit()
+                    && s[end + 1].is_ascii_digit()
+                    && s.get(end + 2).is_none_or(|b| !b.is_ascii_digit()));
+            ok_start && mm && w[2] == b'/' && yy && ok_end
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn mm_yy_matches_the_reference(s in proptest::collection::vec(
+            prop_oneof![Just(b'/'), Just(b'0'), Just(b'1'), Just(b'2'), Just(b' '), 0u8..=255],
+            0..24,
+        )) {
+            prop_assert_eq!(has_mm_yy(&s), mm_yy_reference(&s));
+        }
+    }
 
     #[test]
     fn card_words_and_expiry() {
@@ -102,6 +153,11 @@ mod tests {
         let u = b"company=NNNN size 100";
         assert!(!has_card_words(u, 8, kw));
         assert!(!has_expiry_after(u, 12, kw));
+        // Keywords are matched without case; phrases across their space.
+        assert!(has_expiry_after(b"NNNN EXPIRES soon", 4, kw));
+        assert!(has_expiry_after(b"NNNN valid thru: December", 4, kw));
+        assert!(has_card_words(b"Primary Account Number NNNN", 23, kw));
+        assert!(!has_card_words(b"primary account NNNN", 16, kw));
         assert!(has_mm_yy(b" (exp 11/2029)"));
         assert!(!has_mm_yy(b" 13/25 "));
     }

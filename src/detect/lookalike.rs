@@ -4,7 +4,8 @@
 //! something else.
 
 use crate::finding::Span;
-use crate::rules::Keywords;
+use crate::rules::{Keywords, MAX_WORD_LEN};
+use std::collections::HashSet;
 
 /// Returns true if and only if `b` continues an identifier-like token.
 #[inline]
@@ -101,9 +102,9 @@ fn digits_before(bytes: &[u8], at: usize) -> usize {
         .count()
 }
 
-/// The words of the key immediately before a value at `start`: `device_imei=` gives
-/// `["device", "imei"]`, `"orderId": "` gives `["order", "id"]`.
-pub fn key_words(bytes: &[u8], start: usize) -> Vec<String> {
+/// The key immediately before a value at `start`, assignment punctuation skipped:
+/// `device_imei=` gives `device_imei`, `"orderId": "` gives `orderId`.
+pub fn key_before(bytes: &[u8], start: usize) -> &[u8] {
     let mut i = start;
     let lo = start.saturating_sub(48);
     // Skip the assignment punctuation between key and value.
@@ -121,42 +122,74 @@ pub fn key_words(bytes: &[u8], start: usize) -> Vec<String> {
     while i > lo && (is_word(bytes[i - 1]) || bytes[i - 1] == b'-' || bytes[i - 1] == b'.') {
         i -= 1;
     }
-    split_words(&bytes[i..end])
+    &bytes[i..end]
 }
 
-/// Splits an identifier into lower-case words on `_ - .`, digits and camelCase humps.
-pub fn split_words(ident: &[u8]) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for &b in ident {
-        if b.is_ascii_alphabetic() {
-            if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            prev_lower = b.is_ascii_lowercase();
-            cur.push(b.to_ascii_lowercase() as char);
-        } else {
-            prev_lower = false;
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
+/// The words of an identifier or a text, as they are written: runs of ASCII letters, split
+/// also at camelCase humps (`orderId` is `order`, `Id`). The context rules run for every
+/// number that passes Luhn and the brand table, so they look at words where they are.
+pub fn words(text: &[u8]) -> Words<'_> {
+    Words { text, at: 0 }
+}
+
+/// Iterator of [`words`].
+pub struct Words<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let t = self.text;
+        let mut i = self.at;
+        while i < t.len() && !t[i].is_ascii_alphabetic() {
+            i += 1;
         }
+        if i == t.len() {
+            self.at = i;
+            return None;
+        }
+        let start = i;
+        let mut prev_lower = false;
+        while i < t.len() && t[i].is_ascii_alphabetic() {
+            if prev_lower && t[i].is_ascii_uppercase() {
+                break;
+            }
+            prev_lower = t[i].is_ascii_lowercase();
+            i += 1;
+        }
+        self.at = i;
+        Some(&t[start..i])
     }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
 }
 
-/// If the key before the value names something that is not a card (`imei`, `order_id`,
-/// `tracking_no`) and nothing that is one, returns that word.
-pub fn not_card_key(bytes: &[u8], start: usize, kw: &Keywords) -> Option<String> {
-    let words = key_words(bytes, start);
-    if words.iter().any(|w| kw.pan_context_en.contains(w)) {
-        return None;
+/// Returns true if and only if `word`, lower-cased, is in `set` (of lower-case words).
+pub fn is_listed(word: &[u8], set: &HashSet<String>) -> bool {
+    let mut buf = [0u8; MAX_WORD_LEN];
+    let Some(lower) = buf.get_mut(..word.len()) else {
+        return false;
+    };
+    for (l, &b) in lower.iter_mut().zip(word) {
+        *l = b.to_ascii_lowercase();
     }
-    words.into_iter().find(|w| kw.not_card_keys.contains(w))
+    std::str::from_utf8(lower).is_ok_and(|w| set.contains(w))
+}
+
+/// Splits an identifier into lower-case words (see [`words`]).
+pub fn split_words(ident: &[u8]) -> Vec<String> {
+    words(ident)
+        .map(|w| String::from_utf8_lossy(w).to_ascii_lowercase())
+        .collect()
+}
+
+/// Returns true if and only if the key before the value at `start` names something that is
+/// not a card (`imei`, `order_id`, `tracking_no`) and nothing that is one.
+pub fn has_not_card_key(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
+    let key = key_before(bytes, start);
+    !words(key).any(|w| is_listed(w, &kw.pan_context_en))
+        && words(key).any(|w| is_listed(w, &kw.not_card_keys))
 }
 
 #[cfg(test)]
@@ -195,7 +228,7 @@ mod tests {
 
     #[test]
     fn key_words_of_common_shapes() {
-        let w = |s: &str| key_words(s.as_bytes(), s.len());
+        let w = |s: &str| split_words(key_before(s.as_bytes(), s.len()));
         assert_eq!(w("device_imei="), ["device", "imei"]);
         assert_eq!(w("\"orderId\": \""), ["order", "id"]);
         assert_eq!(w("<TrackingNo>"), ["tracking", "no"]);

@@ -311,7 +311,7 @@ impl Detector {
             (Confidence::High, "written in card-style groups")
         } else if context::has_expiry_after(bytes, c.span.end, kw) {
             (Confidence::High, "expiry date after it")
-        } else if lookalike::not_card_key(bytes, c.span.start, kw).is_some() {
+        } else if lookalike::has_not_card_key(bytes, c.span.start, kw) {
             (
                 Confidence::Low,
                 "Luhn and brand pass, but its key names something else (id, imei, …)",
