@@ -490,6 +490,28 @@ mod tests {
     }
 
     #[test]
+    fn keywords_the_context_rules_cannot_match_are_refused() {
+        let with = |en: &str, not_card: &str| {
+            let text = BUILTIN_KEYWORDS
+                .replacen(r#""en": ["card","#, &format!(r#""en": [{en}, "card","#), 1)
+                .replacen(
+                    r#""not_card_keys": ["#,
+                    &format!(r#""not_card_keys": [{not_card}"#),
+                    1,
+                );
+            Keywords::parse(&text, "k.json")
+        };
+        assert!(with(r#""cardholdername""#, r#""lot", "#).is_ok());
+        let long = format!("\"{}\"", "x".repeat(MAX_WORD_LEN + 1));
+        assert!(with(&long, "").is_err());
+        assert!(with(r#""x""#, &format!("{long}, ")).is_err());
+        // A phrase is searched for as it is, whatever its length.
+        let phrase = format!("\"{} number\"", "x".repeat(MAX_WORD_LEN));
+        assert!(with(&phrase, "").is_ok());
+        assert!(with(r#""  ""#, "").is_err());
+    }
+
+    #[test]
     fn most_specific_prefix_wins() {
         let r = Rules::builtin().unwrap();
         let id = |d: &str| r.brands.lookup(d.as_bytes()).map(|b| b.id.to_string());
