@@ -66,6 +66,31 @@ struct RangeRule {
     brand: usize,
 }
 
+impl RangeRule {
+    /// The range as bounds on a number's first eight digits, so that one parse of those
+    /// digits serves every range (`51-55` is `51000000..=55999999`).
+    fn bounds8(&self) -> (u32, u32) {
+        let scale = 10u64.pow((PREFIX_DIGITS - self.prefix_len) as u32);
+        let lo = self.lo * scale;
+        let hi = (self.hi + 1) * scale - 1;
+        (lo as u32, hi as u32)
+    }
+}
+
+/// Longest IIN prefix a range may have; the lookup reads this many digits of a number.
+const PREFIX_DIGITS: usize = 8;
+/// Shortest and longest card numbers a brand may list.
+const LENGTHS: std::ops::RangeInclusive<usize> = 12..=19;
+
+/// The ranges that may hold numbers of one length starting with two given digits, most
+/// specific first: the range bounds on the first eight digits and the brand.
+type Bucket = Vec<(u32, u32, usize)>;
+
+/// Index of the bucket of numbers of `n` digits starting with `d0` and `d1` (digit values).
+fn bucket_of(d0: usize, d1: usize, n: usize) -> usize {
+    (d0 * 10 + d1) * (LENGTHS.end() - LENGTHS.start() + 1) + (n - LENGTHS.start())
+}
+
 /// A brand: its id and name.
 #[derive(Clone, Debug)]
 pub struct Brand {
@@ -81,9 +106,10 @@ pub struct BrandTable {
     brands: Vec<Brand>,
     /// Sorted longest prefix first, so the most specific range wins.
     ranges: Vec<RangeRule>,
-    /// Indices into `ranges` by the first digit a number must start with: most numbers in
-    /// logs (timestamps start with 1) meet no range at all.
-    by_first: [Vec<usize>; 10],
+    /// The ranges by a number's first two digits and its length: a number that passes Luhn
+    /// meets one or two ranges at most (or none), so the lookup runs for it without a branch
+    /// per range of the table.
+    buckets: Vec<Bucket>,
     groupings: Vec<Vec<u8>>,
 }
 
@@ -97,7 +123,7 @@ impl BrandTable {
         let mut table = BrandTable {
             brands: Vec::new(),
             ranges: Vec::new(),
-            by_first: Default::default(),
+            buckets: Vec::new(),
             groupings: Vec::new(),
         };
         table.extend(syntax, origin)?;
@@ -178,11 +204,14 @@ impl BrandTable {
         }
         // Stable sort: equal prefix lengths keep file order.
         self.ranges.sort_by_key(|r| std::cmp::Reverse(r.prefix_len));
-        self.by_first = Default::default();
-        for (i, r) in self.ranges.iter().enumerate() {
-            let scale = 10u64.pow(r.prefix_len as u32 - 1);
-            for d in (r.lo / scale)..=(r.hi / scale).min(9) {
-                self.by_first[d as usize].push(i);
+        self.buckets = vec![Vec::new(); bucket_of(9, 9, *LENGTHS.end()) + 1];
+        for r in &self.ranges {
+            let (lo, hi) = r.bounds8();
+            let two = |b: u32| (b / 1_000_000) as usize;
+            for p in two(lo)..=two(hi) {
+                for n in LENGTHS.filter(|&n| r.lengths & (1 << n) != 0) {
+                    self.buckets[bucket_of(p / 10, p % 10, n)].push((lo, hi, r.brand));
+                }
             }
         }
         for (i, b) in syntax.brands.iter().enumerate() {
@@ -223,25 +252,18 @@ impl BrandTable {
     /// The brand whose prefix range and length fit `digits`, most specific prefix first.
     pub fn lookup(&self, digits: &[u8]) -> Option<&Brand> {
         let n = digits.len();
-        if n > 31 {
+        if !LENGTHS.contains(&n) {
             return None;
         }
-        let first = digits
-            .first()
-            .map(|d| usize::from(d.wrapping_sub(b'0')))
-            .filter(|&d| d < 10)?;
-        for r in self.by_first[first].iter().map(|&i| &self.ranges[i]) {
-            if r.lengths & (1 << n) == 0 || n < r.prefix_len {
-                continue;
-            }
-            let p = digits[..r.prefix_len]
-                .iter()
-                .fold(0u64, |acc, &d| acc * 10 + u64::from(d.wrapping_sub(b'0')));
-            if r.lo <= p && p <= r.hi {
-                return Some(&self.brands[r.brand]);
-            }
-        }
-        None
+        let mut head = [0u8; PREFIX_DIGITS];
+        head.copy_from_slice(&digits[..PREFIX_DIGITS]);
+        let prefix = eight_digits(head)?;
+        let d0 = prefix / 10_000_000;
+        let d1 = prefix / 1_000_000 % 10;
+        self.buckets[bucket_of(d0 as usize, d1 as usize, n)]
+            .iter()
+            .find(|&&(lo, hi, _)| lo <= prefix && prefix <= hi)
+            .map(|&(_, _, brand)| &self.brands[brand])
     }
 
     /// Returns true if and only if `groups` (digit counts between separators) is a layout
@@ -259,6 +281,21 @@ impl BrandTable {
     pub fn brands(&self) -> &[Brand] {
         &self.brands
     }
+}
+
+/// The value of eight ASCII digits, the first the most significant; `None` if one is not a
+/// digit.
+fn eight_digits(digits: [u8; 8]) -> Option<u32> {
+    use crate::detect::blocks::{HI, LO, digit_lanes};
+    let v = u64::from_le_bytes(digits);
+    if !digit_lanes(v) & HI != 0 {
+        return None;
+    }
+    let d = v - LO * u64::from(b'0');
+    // Pairs, then quads, then the whole: each step multiplies the high half by 10^k and adds.
+    let pairs = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some(((quads * 10_000 + (quads >> 32)) & 0xFFFF_FFFF) as u32)
 }
 
 /// `rules/keywords.json` as written.
@@ -509,6 +546,73 @@ mod tests {
         let phrase = format!("\"{} number\"", "x".repeat(MAX_WORD_LEN));
         assert!(with(&phrase, "").is_ok());
         assert!(with(r#""  ""#, "").is_err());
+    }
+
+    #[test]
+    fn eight_digits_parses_or_refuses() {
+        assert_eq!(eight_digits(*b"00000000"), Some(0));
+        assert_eq!(eight_digits(*b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(*b"99999999"), Some(99_999_999));
+        for bad in [*b"1234567/", *b":2345678", *b"1234 678", *b"\xff2345678"] {
+            assert_eq!(eight_digits(bad), None);
+        }
+    }
+
+    /// The lookup as first written: every range of the table, most specific first.
+    fn lookup_reference<'a>(t: &'a BrandTable, digits: &[u8]) -> Option<&'a Brand> {
+        let n = digits.len();
+        if n > 31 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        t.ranges
+            .iter()
+            .find(|r| {
+                let p = digits[..r.prefix_len.min(n)]
+                    .iter()
+                    .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0'));
+                r.lengths & (1 << n) != 0 && n >= r.prefix_len && r.lo <= p && p <= r.hi
+            })
+            .map(|r| &t.brands[r.brand])
+    }
+
+    /// A generated number, shown masked if a case fails.
+    struct Digits(String);
+
+    impl std::fmt::Debug for Digits {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&crate::mask::scrub(self.0.as_bytes()))
+        }
+    }
+
+    /// Number heads at and just past the edges of every range of the shipped table, and
+    /// short prefixes that leave the rest to chance.
+    fn range_edges() -> Vec<String> {
+        let r = Rules::builtin().unwrap();
+        let mut heads: Vec<String> = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0"]
+            .map(String::from)
+            .to_vec();
+        for range in &r.brands.ranges {
+            let (lo, hi) = range.bounds8();
+            for edge in [lo.saturating_sub(1), lo, hi, hi + 1] {
+                heads.push(format!("{edge:08}"));
+                heads.push(format!("{edge:08}")[..range.prefix_len].to_string());
+            }
+        }
+        heads
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lookup_matches_the_reference(
+            head in proptest::sample::select(range_edges()),
+            tail in proptest::strategy::Strategy::prop_map("[0-9]{0,20}", Digits),
+        ) {
+            let r = Rules::builtin().unwrap();
+            let digits = format!("{head}{}", tail.0);
+            let got = r.brands.lookup(digits.as_bytes()).map(|b| b.id.clone());
+            let want = lookup_reference(&r.brands, digits.as_bytes()).map(|b| b.id.clone());
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
