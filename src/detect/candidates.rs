@@ -212,6 +212,9 @@ pub struct Shapes {
     first_groups: u8,
     /// Fewest digits of the second group of a grouped number.
     min_second: u32,
+    /// Whether a plain number may be left out when it cannot be a card number by its digits
+    /// alone: more than [`MAX_DIGITS`] of them, or failing the Luhn check.
+    luhn: bool,
 }
 
 impl Shapes {
@@ -220,6 +223,7 @@ impl Shapes {
         min_plain: LONG,
         first_groups: 0b111_1110,
         min_second: 1,
+        luhn: false,
     };
 
     /// The tokens that can be a card number of `min_digits` or more digits, written plain or
@@ -231,6 +235,7 @@ impl Shapes {
                 .clamp(LONG, 16),
             first_groups: 0,
             min_second: MAX_GROUP as u32,
+            luhn: false,
         };
         for layout in layouts {
             // The tokenizer chains only groups of up to MAX_GROUP digits.
@@ -243,6 +248,14 @@ impl Shapes {
             }
         }
         shapes
+    }
+
+    /// These shapes, less the plain numbers that fail the Luhn check or have more than
+    /// [`MAX_DIGITS`] digits: what a caller that judges only card numbers needs (not one that
+    /// explains why each token failed). In digit-dense files nine ids in ten fail Luhn, and
+    /// checking them where they are costs less than handing each one on.
+    pub fn luhn_valid_plain(self) -> Shapes {
+        Shapes { luhn: true, ..self }
     }
 }
 
@@ -378,7 +391,8 @@ fn token_at<const WIDE: bool>(
 /// [`super::cvv::may_precede_code`] holds, close enough after one of the `anchors`) for which
 /// `is_code` says yes. Everything else is skipped 64 bytes at a time (see [`super::blocks`]);
 /// what is handed on is a subsequence of what [`for_each_token`] hands on, and with
-/// [`Shapes::ALL`] and no anchors exactly that, less the short runs turned down.
+/// [`Shapes::ALL`] and no anchors exactly that, less the short runs turned down. With
+/// [`Shapes::luhn_valid_plain`], plain numbers that fail the Luhn check may be left out too.
 pub fn for_each_relevant_token(
     bytes: &[u8],
     shapes: &Shapes,
@@ -709,19 +723,11 @@ fn relevant<const WIDE: bool>(
     // lo, that the walk back to a token boundary takes in).
     let mut cover = |lo: usize, hi: usize, pos: &mut usize, walk: Walk| match walk {
         Walk::Bits(d, len) => {
-            tokens_of_run(
-                bytes,
-                lo,
-                (d, len),
-                true,
-                shapes.min_plain,
-                on_number,
-                on_short,
-            );
+            tokens_of_run(bytes, lo, (d, len), true, shapes, on_number, on_short);
             *pos = hi;
         }
         Walk::Windows => {
-            *pos = match tokens_of_long_run(bytes, lo, hi, shapes.min_plain, on_number, on_short) {
+            *pos = match tokens_of_long_run(bytes, lo, hi, shapes, on_number, on_short) {
                 Ok(()) => hi,
                 Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
             }
@@ -929,7 +935,7 @@ fn tokens_of_long_run(
     bytes: &[u8],
     start: usize,
     end: usize,
-    min_plain: u32,
+    shapes: &Shapes,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Result<(), usize> {
@@ -942,7 +948,7 @@ fn tokens_of_long_run(
             return Err(at);
         }
         let last = end - at <= 64;
-        match tokens_of_run(bytes, at, (d, len), last, min_plain, on_number, on_short) {
+        match tokens_of_run(bytes, at, (d, len), last, shapes, on_number, on_short) {
             None => return Ok(()),
             Some(0) => return Err(at),
             Some(unfinished) => at += unfinished as usize,
@@ -1002,8 +1008,8 @@ fn long_tokens_in_run(bytes: &[u8], at: usize, d: u64, len: u32) -> RunHolds {
 
 /// Hands on the tokens of a token run of `len` bytes from `at` (`d`: its digit bits) whose
 /// separators are all plain bytes (space, `-`, `.`, `+`), exactly as [`token_at`] would,
-/// without measuring the bytes again; a token of one group of fewer than `min_plain` digits
-/// (no card number, [`Shapes`]) may be left out. With `complete` false the run goes on after
+/// without measuring the bytes again; a token of one group that the `shapes` rule out (too
+/// short, or failing Luhn) may be left out. With `complete` false the run goes on after
 /// these `len` bytes: the tokens that might go on too are not handed on, and the offset of
 /// the first of them is returned.
 #[inline(never)]
@@ -1012,12 +1018,12 @@ fn tokens_of_run(
     at: usize,
     (d, len): (u64, u32),
     complete: bool,
-    min_plain: u32,
+    shapes: &Shapes,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Option<u32> {
     if let Some(unfinished) =
-        standalone_tokens_of_run(bytes, at, d, len, complete, min_plain, on_number)
+        standalone_tokens_of_run(bytes, at, d, len, complete, shapes, on_number)
     {
         return unfinished;
     }
@@ -1084,7 +1090,7 @@ fn tokens_of_run(
 
 /// [`tokens_of_run`] for the common run of ids: every group longer than [`MAX_GROUP`], so
 /// each group is a token of its own (`652497057050250 834846441288694425 …`). The tokens of
-/// `min_plain` digits or more are found from the bits at once and handed on in a loop that
+/// `shapes.min_plain` digits or more are found from the bits at once and handed on in a loop that
 /// branches once per token, where the general walk mispredicted about one branch per token
 /// (group end, window end, token length). `None` if some group is short: the general walk
 /// decides. Otherwise what [`tokens_of_run`] returns.
@@ -1095,7 +1101,7 @@ fn standalone_tokens_of_run(
     d: u64,
     len: u32,
     complete: bool,
-    min_plain: u32,
+    shapes: &Shapes,
     on_number: &mut impl FnMut(Candidate),
 ) -> Option<Option<u32>> {
     use super::blocks::RunLadder;
@@ -1113,12 +1119,15 @@ fn standalone_tokens_of_run(
     if starts & !runs.at_least(MAX_GROUP as u32 + 1) & !unfinished != 0 {
         return None;
     }
-    let mut long = starts & runs.at_least(min_plain) & !unfinished;
+    let mut long = starts & runs.at_least(shapes.min_plain) & !unfinished;
     while long != 0 {
         let b = long.trailing_zeros();
         long &= long - 1;
         let g = (w >> b).trailing_ones();
         let start = at + b as usize;
+        if shapes.luhn && !plain_may_be_pan(bytes, start, g as usize) {
+            continue;
+        }
         let mut c = Candidate {
             span: Span::new(start, start + g as usize),
             digits: [0; PADDED],
@@ -1138,6 +1147,17 @@ fn standalone_tokens_of_run(
     } else {
         Some(len)
     })
+}
+
+/// False when the `n` digits at `start` cannot be a card number: more than [`MAX_DIGITS`] of
+/// them, or failing the Luhn check (made on the bytes where they are).
+#[inline(always)]
+fn plain_may_be_pan(bytes: &[u8], start: usize, n: usize) -> bool {
+    n <= MAX_DIGITS
+        && bytes
+            .get(start..start + PADDED)
+            .and_then(|s| <&[u8; PADDED]>::try_from(s).ok())
+            .is_none_or(|padded| luhn_valid_prefix(padded, n))
 }
 
 /// The separator for one of the plain separator bytes.
@@ -1313,6 +1333,7 @@ mod tests {
 mod prefilter_tests {
     use super::*;
     use proptest::prelude::*;
+    use crate::detect::luhn::luhn_valid;
 
     /// Long tokens, and the short ones that may be security codes (the relevant pass may
     /// hand on others too, inside blocks it examines whole).
@@ -1512,6 +1533,20 @@ mod prefilter_tests {
                 && (sep.is_none() || groups.as_ref().is_some_and(|g| layouts.contains(g)));
             if card_shape {
                 prop_assert!(numbers.contains(a), "a token of a card's shape was skipped");
+            }
+        }
+        // Leaving out the plain numbers that fail Luhn leaves out nothing else.
+        let (luhn_numbers, luhn_shorts) = relevant_with(bytes, &shapes.luhn_valid_plain());
+        prop_assert!(luhn_shorts == shorts);
+        let mut rest = numbers.iter();
+        for n in &luhn_numbers {
+            prop_assert!(rest.any(|a| a == n), "not a token of the pass without Luhn");
+        }
+        for a in &numbers {
+            let (digits, sep) = (&a.3, a.5);
+            let may_be_card = sep.is_some() || digits.as_ref().is_some_and(|d| luhn_valid(d));
+            if may_be_card {
+                prop_assert!(luhn_numbers.contains(a), "a number that passes Luhn was skipped");
             }
         }
         Ok(())

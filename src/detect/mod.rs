@@ -129,7 +129,7 @@ impl Detector {
             path: "keywords".into(),
             reason: e.to_string(),
         })?;
-        let shapes = Shapes::new(MIN_PAN_DIGITS, rules.brands.groupings());
+        let shapes = Shapes::new(MIN_PAN_DIGITS, rules.brands.groupings()).luhn_valid_plain();
         let anchors = Anchors::of_keywords(&rules.keywords);
         Ok(Detector {
             rules,
