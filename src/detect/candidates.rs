@@ -1332,8 +1332,8 @@ mod tests {
 #[cfg(test)]
 mod prefilter_tests {
     use super::*;
-    use proptest::prelude::*;
     use crate::detect::luhn::luhn_valid;
+    use proptest::prelude::*;
 
     /// Long tokens, and the short ones that may be security codes (the relevant pass may
     /// hand on others too, inside blocks it examines whole).
@@ -1546,7 +1546,10 @@ mod prefilter_tests {
             let (digits, sep) = (&a.3, a.5);
             let may_be_card = sep.is_some() || digits.as_ref().is_some_and(|d| luhn_valid(d));
             if may_be_card {
-                prop_assert!(luhn_numbers.contains(a), "a number that passes Luhn was skipped");
+                prop_assert!(
+                    luhn_numbers.contains(a),
+                    "a number that passes Luhn was skipped"
+                );
             }
         }
         Ok(())

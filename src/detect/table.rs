@@ -180,15 +180,14 @@ fn line_bounds(bytes: &[u8], span: Span) -> (usize, usize) {
     (ls, le)
 }
 
-/// Finds `VALUES` or `values` (the spellings SQL dumps use) with a SIMD search: this runs
-/// for every PAN without a code.
+/// Finds `VALUES` or `values` (the spellings SQL dumps use): this runs for every PAN without
+/// a code, over a few hundred bytes, where building a substring searcher would cost more
+/// than the search.
 fn find_values(hay: &[u8]) -> Option<usize> {
-    let upper = memchr::memmem::find(hay, b"VALUES");
-    let lower = memchr::memmem::find(hay, b"values");
-    match (upper, lower) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    memchr::memchr2_iter(b'V', b'v', hay).find(|&i| {
+        let word = &hay[i..];
+        word.starts_with(b"VALUES") || word.starts_with(b"values")
+    })
 }
 
 #[cfg(test)]
@@ -230,5 +229,13 @@ mod tests {
             sql_code(no.as_bytes(), span_of(no, "NNNN"), &r.keywords),
             None
         );
+    }
+
+    #[test]
+    fn values_in_either_spelling_earliest_first() {
+        assert_eq!(find_values(b"insert into t values (1)"), Some(14));
+        assert_eq!(find_values(b"x VALUE vValues VALUES values"), Some(16));
+        assert_eq!(find_values(b"a values VALUES"), Some(2));
+        assert_eq!(find_values(b"Values VALUE valu"), None);
     }
 }
