@@ -118,10 +118,14 @@ pub struct Fingerprint(pub [u8; 16]);
 
 impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
+        // One write of 32 hex digits: every finding of a report shows one.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 32];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
         }
-        Ok(())
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -156,4 +160,23 @@ pub struct Finding {
     pub fingerprint: Fingerprint,
     /// The rule that decided the confidence, for `--explain`.
     pub reason: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_show_as_lower_case_hex() {
+        let mut raw = [0u8; 16];
+        raw[0] = 0x01;
+        raw[1] = 0xab;
+        raw[15] = 0xf0;
+        let shown = Fingerprint(raw).to_string();
+        assert_eq!(shown, format!("01ab{}f0", "0".repeat(26)));
+        assert_eq!(
+            format!("{:?}", Fingerprint(raw)),
+            format!("Fingerprint({shown})")
+        );
+    }
 }

@@ -50,7 +50,9 @@ pub fn allowed_by_comment(bytes: &[u8], at: usize) -> bool {
     let hi = (at + 4096).min(bytes.len());
     let start = memchr::memrchr(b'\n', &bytes[lo..at]).map_or(lo, |i| lo + i + 1);
     let end = memchr::memchr(b'\n', &bytes[at..hi]).map_or(hi, |i| at + i);
-    memchr::memmem::find(&bytes[start..end], ALLOW_MARKER).is_some()
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(ALLOW_MARKER));
+    FINDER.find(&bytes[start..end]).is_some()
 }
 
 #[cfg(test)]
