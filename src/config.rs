@@ -140,7 +140,18 @@ impl ConfigFile {
     pub fn extend_rules(&self, rules: &mut Rules) -> anyhow::Result<()> {
         if let Some(k) = &self.syntax.keywords {
             for w in &k.pan_context {
-                rules.keywords.pan_context_en.insert(w.to_ascii_lowercase());
+                let w = w.trim().to_ascii_lowercase();
+                if w.contains(' ') {
+                    rules.keywords.pan_context_phrases.push(w);
+                } else if w.is_empty() || w.len() > crate::rules::MAX_WORD_LEN {
+                    anyhow::bail!(
+                        "{}: keywords.pan-context {w:?}: a word needs 1 to {} letters",
+                        self.origin(),
+                        crate::rules::MAX_WORD_LEN
+                    );
+                } else {
+                    rules.keywords.pan_context_en.insert(w);
+                }
             }
             rules.keywords.cvv_strong.en.extend(k.cvv.iter().cloned());
         }

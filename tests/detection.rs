@@ -210,6 +210,40 @@ fn lone_security_codes_are_findings() {
     }
 }
 
+/// Card words added in the configuration raise a number's confidence as the built-in ones
+/// do, whether a single word or a phrase.
+#[test]
+fn configured_card_words_and_phrases_raise_confidence() {
+    let t = Tree::new();
+    t.write(
+        "cfg.toml",
+        "[keywords]\npan-context = [\"Kartennummer\", \"numero de carte\"]\n",
+    );
+    let n = card("4", 16, 77);
+    t.write(
+        "input.log",
+        format!("a kartennummer {n}\nb Numero de Carte: {n}\nc nummer {n}\n"),
+    );
+    let r = t.run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "-q",
+        "--config",
+        "cfg.toml",
+        "input.log",
+    ]);
+    let confidences: Vec<_> = r.jsonl().iter().map(|f| f["confidence"].clone()).collect();
+    assert_eq!(confidences, ["high", "high", "medium"]);
+    t.write(
+        "bad.toml",
+        format!("[keywords]\npan-context = [\"{}\"]\n", "k".repeat(40)),
+    );
+    let r = t.run(&["scan", "-q", "--config", "bad.toml", "input.log"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("pan-context"), "{}", r.stderr);
+}
+
 /// A security-code keyword added in the configuration has no anchor in the rules: the scan
 /// looks for its first three letters, so its codes are found away from any built-in word.
 #[test]
