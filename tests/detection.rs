@@ -210,6 +210,19 @@ fn lone_security_codes_are_findings() {
     }
 }
 
+/// `scan --format jsonl` of `input.log` with the configuration `cfg.toml`, in `t`.
+fn scan_with_config(t: &Tree) -> Run {
+    t.run(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "-q",
+        "--config",
+        "cfg.toml",
+        "input.log",
+    ])
+}
+
 /// Card words added in the configuration raise a number's confidence as the built-in ones
 /// do, whether a single word or a phrase.
 #[test]
@@ -224,15 +237,7 @@ fn configured_card_words_and_phrases_raise_confidence() {
         "input.log",
         format!("a kartennummer {n}\nb Numero de Carte: {n}\nc nummer {n}\n"),
     );
-    let r = t.run(&[
-        "scan",
-        "--format",
-        "jsonl",
-        "-q",
-        "--config",
-        "cfg.toml",
-        "input.log",
-    ]);
+    let r = scan_with_config(&t);
     let confidences: Vec<_> = r.jsonl().iter().map(|f| f["confidence"].clone()).collect();
     assert_eq!(confidences, ["high", "high", "medium"]);
     t.write(
@@ -255,15 +260,7 @@ fn configured_security_code_keywords_are_found_far_from_built_in_ones() {
         "input.log",
         format!("{filler} pinblock: 482 end\n{filler} zzqblock: 482\n"),
     );
-    let r = t.run(&[
-        "scan",
-        "--format",
-        "jsonl",
-        "-q",
-        "--config",
-        "cfg.toml",
-        "input.log",
-    ]);
+    let r = scan_with_config(&t);
     let v = r.jsonl();
     assert_eq!(r.code, 1);
     assert_eq!(v.len(), 1);
