@@ -4,27 +4,40 @@
 # pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree. Prints GB/s and
 # the ratios. Needs hyperfine and ripgrep (apt-get install hyperfine ripgrep).
 #   BENCH_DIR=/tmp/pansweep-bench BENCH_SCALE=1 benches/compare.sh
+# On a shared machine whose speed drifts, BENCH_ROUNDS=3 repeats the whole set three times,
+# prints each round's ratios, and takes the median of the rounds' means for the table.
 source "$(dirname "$0")/setup.sh"
 regex='\b(?:\d[ -]?){12,18}\d\b'
 cd "$dir"
 find logs dense gz -type f -exec cat {} + > /dev/null   # warm the cache
 bytes() { find "$1" -type f -not -path '*/ignored/*' -not -path '*/.git/*' -printf '%s\n' | awk '{s+=$1} END {print s}'; }
-json="$(mktemp)"
-hyperfine -N -i --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$json" \
-  -n "cat logs" "sh -c 'find logs -type f -not -name *.tmp -exec cat {} + > /dev/null'" \
-  -n "rg -j1 logs" "rg -j1 -c '$regex' logs" \
-  -n "rg logs" "rg -c '$regex' logs" \
-  -n "pansweep -j1 logs" "sh -c '$bin scan -q -j1 --format jsonl logs > /dev/null'" \
-  -n "pansweep logs" "sh -c '$bin scan -q --format jsonl logs > /dev/null'" \
-  -n "rg -j1 dense" "rg -j1 -c '$regex' dense" \
-  -n "pansweep -j1 dense" "sh -c '$bin scan -q -j1 --format jsonl dense > /dev/null'" \
-  -n "zcat gz" "sh -c 'zcat gz/*.gz > /dev/null'" \
-  -n "pansweep -j1 gz" "sh -c '$bin scan -q -j1 --format jsonl gz > /dev/null'" \
-  > /dev/null || true
-python3 - "$json" "$(bytes logs)" "$(bytes dense)" "$(zcat gz/*.gz | wc -c)" <<'PY'
-import json, sys
-res = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
-size = {"logs": int(sys.argv[2]), "dense": int(sys.argv[3]), "gz": int(sys.argv[4])}
+rounds="${BENCH_ROUNDS:-1}"
+jsons=()
+for round in $(seq "$rounds"); do
+  json="$(mktemp)"
+  jsons+=("$json")
+  hyperfine -N -i --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$json" \
+    -n "cat logs" "sh -c 'find logs -type f -not -name *.tmp -exec cat {} + > /dev/null'" \
+    -n "rg -j1 logs" "rg -j1 -c '$regex' logs" \
+    -n "rg logs" "rg -c '$regex' logs" \
+    -n "pansweep -j1 logs" "sh -c '$bin scan -q -j1 --format jsonl logs > /dev/null'" \
+    -n "pansweep logs" "sh -c '$bin scan -q --format jsonl logs > /dev/null'" \
+    -n "rg -j1 dense" "rg -j1 -c '$regex' dense" \
+    -n "pansweep -j1 dense" "sh -c '$bin scan -q -j1 --format jsonl dense > /dev/null'" \
+    -n "zcat gz" "sh -c 'zcat gz/*.gz > /dev/null'" \
+    -n "pansweep -j1 gz" "sh -c '$bin scan -q -j1 --format jsonl gz > /dev/null'" \
+    > /dev/null || true
+done
+python3 - "$(bytes logs)" "$(bytes dense)" "$(zcat gz/*.gz | wc -c)" "${jsons[@]}" <<'PY'
+import json, statistics, sys
+size = {"logs": int(sys.argv[1]), "dense": int(sys.argv[2]), "gz": int(sys.argv[3])}
+rounds = [{r["command"]: r["mean"] for r in json.load(open(f))["results"]} for f in sys.argv[4:]]
+if len(rounds) > 1:
+    for i, r in enumerate(rounds, 1):
+        print(f"round {i}: pansweep/rg all cores {r['pansweep logs'] / r['rg logs']:.2f}, "
+              f"1 thread {r['pansweep -j1 logs'] / r['rg -j1 logs']:.2f}; cat {r['cat logs']:.3f} s")
+    print(f"median of {len(rounds)} rounds:\n")
+res = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
 print(f"{'command':24s} {'mean s':>8s} {'GB/s':>7s}")
 for name, t in res.items():
     tree = name.split()[-1]
