@@ -352,8 +352,12 @@ pub struct Keywords {
     pub pan_context_phrases: Vec<String>,
     /// Japanese PAN-context words.
     pub pan_context_ja: Vec<String>,
-    /// Expiry words.
-    pub expiry: LangWords,
+    /// Expiry words, lower-case ASCII.
+    pub expiry_en: HashSet<String>,
+    /// Multi-word English expiry phrases (`valid thru`), lower-case.
+    pub expiry_phrases: Vec<String>,
+    /// Japanese expiry words.
+    pub expiry_ja: Vec<String>,
     /// Strong security-code words.
     pub cvv_strong: LangWords,
     /// Weak security-code words.
@@ -388,6 +392,7 @@ impl Keywords {
             .pan_context
             .en
             .iter()
+            .chain(&s.expiry.en)
             .chain(&s.not_card_keys)
             .find(|w| !w.contains(' ') && w.len() > MAX_WORD_LEN)
         {
@@ -408,14 +413,21 @@ impl Keywords {
             });
         }
         let lower = |v: &[String]| v.iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>();
-        let (phrases, words): (Vec<String>, Vec<String>) = lower(&s.pan_context.en)
-            .into_iter()
-            .partition(|w| w.contains(' '));
+        // Phrases are searched for in the text; single words are looked up among its words.
+        let split = |v: &[String]| -> (Vec<String>, HashSet<String>) {
+            let (phrases, words): (Vec<String>, Vec<String>) =
+                lower(v).into_iter().partition(|w| w.contains(' '));
+            (phrases, words.into_iter().collect())
+        };
+        let (phrases, words) = split(&s.pan_context.en);
+        let (expiry_phrases, expiry_en) = split(&s.expiry.en);
         Ok(Keywords {
-            pan_context_en: words.into_iter().collect(),
+            pan_context_en: words,
             pan_context_phrases: phrases,
             pan_context_ja: s.pan_context.ja,
-            expiry: s.expiry,
+            expiry_en,
+            expiry_phrases,
+            expiry_ja: s.expiry.ja,
             cvv_strong: s.cvv.strong,
             cvv_weak: s.cvv.weak,
             cvv_anchors: lower(&s.cvv.anchors),

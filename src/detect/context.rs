@@ -51,20 +51,12 @@ pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
 /// Returns true if and only if an expiry keyword or an `MM/YY` date follows `end` on its line.
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
     let (_, after) = line_window(bytes, end, end, 0, EXPIRY_AHEAD);
-    let is_expiry_word = |w: &[u8]| {
-        kw.expiry
-            .en
-            .iter()
-            .any(|e| w.eq_ignore_ascii_case(e.as_bytes()))
-    };
-    words(after).any(is_expiry_word)
+    words(after).any(|w| is_listed(w, &kw.expiry_en))
         || kw
-            .expiry
-            .en
+            .expiry_phrases
             .iter()
-            .filter(|e| e.contains(' '))
             .any(|p| contains_ignore_ascii_case(after, p.as_bytes()))
-        || kw.expiry.ja.iter().any(|w| contains(after, w.as_bytes()))
+        || kw.expiry_ja.iter().any(|w| contains(after, w.as_bytes()))
         || has_mm_yy(after)
 }
 
