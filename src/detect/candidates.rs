@@ -417,7 +417,7 @@ pub fn for_each_relevant_token(
         return relevant::<true>(
             bytes,
             shapes,
-            super::blocks::masks_at,
+            (super::blocks::masks_at, super::blocks::digit_and_plain_bits),
             (&mut anchor_in_block, a.blocks_after),
             &mut is_code,
             &mut on_number,
@@ -432,7 +432,7 @@ pub fn for_each_relevant_token(
     relevant::<true>(
         bytes,
         shapes,
-        super::blocks::masks_at,
+        (super::blocks::masks_at, super::blocks::digit_and_plain_bits),
         (&mut every_block, 0),
         &mut is_code,
         &mut on_number,
@@ -493,7 +493,7 @@ mod avx2 {
             return super::relevant::<true>(
                 bytes,
                 shapes,
-                |b, at| masks_at(b, at),
+                (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
                 (&mut every_block, 0),
                 is_code,
                 on_number,
@@ -505,7 +505,7 @@ mod avx2 {
         super::relevant::<true>(
             bytes,
             shapes,
-            |b, at| masks_at(b, at),
+            (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
             (&mut anchor_in_block, a.blocks_after),
             is_code,
             on_number,
@@ -607,6 +607,80 @@ mod avx2 {
         m
     }
 
+    /// [`crate::detect::blocks::digit_and_plain_bits`] with 32-byte vectors and nibble
+    /// lookups, on the bytes where they are: the walk over a run of ids that fills a line
+    /// classifies a window at each token it could not finish, at any offset.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) fn digit_and_plain_at(bytes: &[u8], at: usize) -> (u64, u64) {
+        match bytes.get(at..at + BLOCK) {
+            Some(block) => digit_and_plain_of(block),
+            None => {
+                let mut block = [0u8; BLOCK];
+                let rest = bytes.get(at..).unwrap_or_default();
+                block[..rest.len()].copy_from_slice(rest);
+                digit_and_plain_of(&block)
+            }
+        }
+    }
+
+    /// The digit and plain-separator bits of the first 64 bytes of `block`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn digit_and_plain_of(block: &[u8]) -> (u64, u64) {
+        assert!(block.len() >= BLOCK);
+        // Class bits: 0x80 digit; 0x40 plain separator (space, `+`, `-`, `.`), as in
+        // `masks_of`.
+        const LO: [u8; 16] = {
+            let mut t = [0u8; 16];
+            let mut n = 0;
+            while n < 16 {
+                t[n] = if n <= 9 { 0x80 } else { 0 }
+                    | if matches!(n, 0x0 | 0xB | 0xD | 0xE) {
+                        0x40
+                    } else {
+                        0
+                    };
+                n += 1;
+            }
+            t
+        };
+        const HI: [u8; 16] = {
+            let mut t = [0u8; 16];
+            t[3] = 0x80;
+            t[2] = 0x40;
+            t
+        };
+        // SAFETY: each table is 16 bytes, as the load reads.
+        let (lo_t, hi_t) = unsafe {
+            (
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(LO.as_ptr().cast())),
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(HI.as_ptr().cast())),
+            )
+        };
+        let nibble = _mm256_set1_epi8(0x0f);
+        let (mut digit, mut plain) = (0u64, 0u64);
+        for half in 0..2 {
+            // SAFETY: 32 * half + 32 <= 64 <= block.len().
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast()) };
+            let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+            let class =
+                _mm256_and_si256(_mm256_shuffle_epi8(lo_t, v), _mm256_shuffle_epi8(hi_t, hi));
+            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x).cast_unsigned());
+            digit |= bits(class) << (32 * half);
+            plain |= bits(_mm256_slli_epi16(class, 1)) << (32 * half);
+        }
+        (digit, plain)
+    }
+
+    /// [`digit_and_plain_at`] on a CPU on which [`available`] holds, for tests.
+    #[cfg(test)]
+    pub(super) fn digit_and_plain_checked(bytes: &[u8], at: usize) -> (u64, u64) {
+        assert!(available());
+        // SAFETY: the function only needs the CPU features checked just above.
+        unsafe { digit_and_plain_at(bytes, at) }
+    }
+
     /// [`Anchors`]' nibble tables in vector registers.
     pub(super) struct Tables {
         lo: [__m256i; 3],
@@ -706,7 +780,10 @@ fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
 fn relevant<const WIDE: bool>(
     bytes: &[u8],
     shapes: &Shapes,
-    masks_at: impl Fn(&[u8], usize) -> super::blocks::Masks,
+    (masks_at, digit_and_plain_bits): (
+        impl Fn(&[u8], usize) -> super::blocks::Masks,
+        impl Fn(&[u8], usize) -> (u64, u64),
+    ),
     (anchor_in_block, blocks_after): (&mut impl FnMut(usize) -> bool, usize),
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
@@ -727,7 +804,14 @@ fn relevant<const WIDE: bool>(
             *pos = hi;
         }
         Walk::Windows => {
-            *pos = match tokens_of_long_run(bytes, lo, hi, shapes, on_number, on_short) {
+            *pos = match tokens_of_long_run(
+                bytes,
+                (lo, hi),
+                &digit_and_plain_bits,
+                shapes,
+                on_number,
+                on_short,
+            ) {
                 Ok(()) => hi,
                 Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
             }
@@ -933,13 +1017,12 @@ enum Walk {
 /// more.
 fn tokens_of_long_run(
     bytes: &[u8],
-    start: usize,
-    end: usize,
+    (start, end): (usize, usize),
+    digit_and_plain_bits: impl Fn(&[u8], usize) -> (u64, u64),
     shapes: &Shapes,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Result<(), usize> {
-    use super::blocks::digit_and_plain_bits;
     let mut at = start;
     while at < end {
         let (d, plain) = digit_and_plain_bits(bytes, at);
@@ -1403,7 +1486,10 @@ mod prefilter_tests {
             super::relevant::<true>(
                 bytes,
                 shapes,
-                crate::detect::blocks::masks_at,
+                (
+                    crate::detect::blocks::masks_at,
+                    crate::detect::blocks::digit_and_plain_bits,
+                ),
                 (&mut |_| true, 0),
                 &mut |_| true,
                 &mut n,
@@ -1629,6 +1715,11 @@ mod prefilter_tests {
             for at in 0..bytes.len() + 1 {
                 let want = crate::detect::blocks::masks_at(&bytes, at);
                 assert_eq!(avx2::masks_at_checked(&bytes, at), want, "block at {at}");
+                assert_eq!(
+                    avx2::digit_and_plain_checked(&bytes, at),
+                    crate::detect::blocks::digit_and_plain_bits(&bytes, at),
+                    "digit and plain bits at {at}"
+                );
             }
         }
     }
