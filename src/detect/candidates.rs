@@ -1031,7 +1031,13 @@ fn tokens_of_long_run(
             return Err(at);
         }
         let last = end - at <= 64;
-        match tokens_of_run(bytes, at, (d, len), last, shapes, on_number, on_short) {
+        // Runs of ids, where every group is a token of its own, are walked here without a
+        // call per window.
+        let step = match standalone_tokens_of_run(bytes, at, d, len, last, shapes, on_number) {
+            Some(step) => step,
+            None => tokens_of_run(bytes, at, (d, len), last, shapes, on_number, on_short),
+        };
+        match step {
             None => return Ok(()),
             Some(0) => return Err(at),
             Some(unfinished) => at += unfinished as usize,
