@@ -456,6 +456,13 @@ mod avx2 {
     use super::{Anchors, Candidate, Shapes, Span};
     use crate::detect::blocks::{BLOCK, Masks};
 
+    /// How far ahead of the block being classified its bytes are asked into the cache. The
+    /// reader's 1 MiB chunks do not all stay in this machine's 1 MiB of L2 after the
+    /// kernel's copy, and the classification stalled on its loads: prefetching 512 to 4096
+    /// bytes ahead measured the same (+4% on typical logs searched as the reader hands them
+    /// over, +8% on one 32 MiB buffer).
+    const PREFETCH: usize = 1024;
+
     /// Returns true if and only if this CPU can run [`relevant`].
     pub(super) fn available() -> bool {
         std::is_x86_feature_detected!("avx2")
@@ -534,6 +541,10 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) fn masks_at(bytes: &[u8], at: usize) -> Masks {
+        // A hint: an address past the end is never read.
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            bytes.as_ptr().wrapping_add(at + PREFETCH).cast(),
+        );
         match bytes.get(at..at + BLOCK) {
             Some(block) => masks_of(block),
             None => masks_near_end(bytes, at),
