@@ -561,25 +561,24 @@ mod avx2 {
         masks_of(&block)
     }
 
-    /// The masks of the first 64 bytes of `block`.
+    /// The class bytes of 32-byte half `half` of the first 64 bytes of `block`, with the
+    /// bytes themselves. Class bits: 0x80 digit; 0x40 joiner ` %+-.`; 0x20 joiner `D`, `d`;
+    /// 0x10 plain separator ` +-.`. A byte is in a class when both of its nibbles' entries
+    /// have the bit; bytes of 0x80 or more find 0 in the low-nibble table (the shuffle's
+    /// rule).
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn masks_of(block: &[u8]) -> Masks {
-        assert!(block.len() >= BLOCK);
-        // Class bits: 0x80 digit; 0x40 joiner ` %+-.`; 0x20 joiner `D`, `d`. A byte is in a
-        // class when both of its nibbles' entries have the bit. Bytes of 0x80 or more find 0
-        // in the low-nibble table (the shuffle's rule).
+    fn class_of_half(block: &[u8], half: usize) -> (__m256i, __m256i) {
+        assert!(block.len() >= BLOCK && half < 2);
         const LO: [u8; 16] = {
             let mut t = [0u8; 16];
             let mut n = 0;
             while n < 16 {
+                let plain = matches!(n, 0x0 | 0xB | 0xD | 0xE);
                 t[n] = if n <= 9 { 0x80 } else { 0 }
-                    | if matches!(n, 0x0 | 0x5 | 0xB | 0xD | 0xE) {
-                        0x40
-                    } else {
-                        0
-                    }
-                    | if n == 4 { 0x20 } else { 0 };
+                    | if plain || n == 0x5 { 0x40 } else { 0 }
+                    | if n == 4 { 0x20 } else { 0 }
+                    | if plain { 0x10 } else { 0 };
                 n += 1;
             }
             t
@@ -587,7 +586,7 @@ mod avx2 {
         const HI: [u8; 16] = {
             let mut t = [0u8; 16];
             t[3] = 0x80;
-            t[2] = 0x40;
+            t[2] = 0x40 | 0x10;
             t[4] = 0x20;
             t[6] = 0x20;
             t
@@ -600,20 +599,34 @@ mod avx2 {
             )
         };
         let nibble = _mm256_set1_epi8(0x0f);
+        // SAFETY: 32 * half + 32 <= 64 <= block.len().
+        let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast()) };
+        let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+        let class = _mm256_and_si256(_mm256_shuffle_epi8(lo_t, v), _mm256_shuffle_epi8(hi_t, hi));
+        (v, class)
+    }
+
+    /// The top bit of each byte of `x`, as a bit mask.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn top_bits(x: __m256i) -> u64 {
+        u64::from(_mm256_movemask_epi8(x).cast_unsigned())
+    }
+
+    /// The masks of the first 64 bytes of `block`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn masks_of(block: &[u8]) -> Masks {
         let mut m = Masks::default();
         for half in 0..2 {
-            // SAFETY: 32 * half + 32 <= 64 <= block.len().
-            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast()) };
-            let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-            let class =
-                _mm256_and_si256(_mm256_shuffle_epi8(lo_t, v), _mm256_shuffle_epi8(hi_t, hi));
-            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x).cast_unsigned());
+            let (v, class) = class_of_half(block, half);
             let shift = 32 * half;
-            m.digit |= bits(class) << shift;
+            m.digit |= top_bits(class) << shift;
             // Within each byte, bits 6 and 5 moved up to the top bit.
-            m.joiner |=
-                (bits(_mm256_slli_epi16(class, 1)) | bits(_mm256_slli_epi16(class, 2))) << shift;
-            m.high |= bits(v) << shift;
+            m.joiner |= (top_bits(_mm256_slli_epi16(class, 1))
+                | top_bits(_mm256_slli_epi16(class, 2)))
+                << shift;
+            m.high |= top_bits(v) << shift;
         }
         m
     }
@@ -639,47 +652,12 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     #[inline]
     fn digit_and_plain_of(block: &[u8]) -> (u64, u64) {
-        assert!(block.len() >= BLOCK);
-        // Class bits: 0x80 digit; 0x40 plain separator (space, `+`, `-`, `.`), as in
-        // `masks_of`.
-        const LO: [u8; 16] = {
-            let mut t = [0u8; 16];
-            let mut n = 0;
-            while n < 16 {
-                t[n] = if n <= 9 { 0x80 } else { 0 }
-                    | if matches!(n, 0x0 | 0xB | 0xD | 0xE) {
-                        0x40
-                    } else {
-                        0
-                    };
-                n += 1;
-            }
-            t
-        };
-        const HI: [u8; 16] = {
-            let mut t = [0u8; 16];
-            t[3] = 0x80;
-            t[2] = 0x40;
-            t
-        };
-        // SAFETY: each table is 16 bytes, as the load reads.
-        let (lo_t, hi_t) = unsafe {
-            (
-                _mm256_broadcastsi128_si256(_mm_loadu_si128(LO.as_ptr().cast())),
-                _mm256_broadcastsi128_si256(_mm_loadu_si128(HI.as_ptr().cast())),
-            )
-        };
-        let nibble = _mm256_set1_epi8(0x0f);
         let (mut digit, mut plain) = (0u64, 0u64);
         for half in 0..2 {
-            // SAFETY: 32 * half + 32 <= 64 <= block.len().
-            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast()) };
-            let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-            let class =
-                _mm256_and_si256(_mm256_shuffle_epi8(lo_t, v), _mm256_shuffle_epi8(hi_t, hi));
-            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x).cast_unsigned());
-            digit |= bits(class) << (32 * half);
-            plain |= bits(_mm256_slli_epi16(class, 1)) << (32 * half);
+            let (_, class) = class_of_half(block, half);
+            digit |= top_bits(class) << (32 * half);
+            // Bit 4 moved up to the top bit.
+            plain |= top_bits(_mm256_slli_epi16(class, 3)) << (32 * half);
         }
         (digit, plain)
     }
