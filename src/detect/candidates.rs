@@ -1024,7 +1024,7 @@ fn tokens_of_long_run(
         // call per window.
         let step = match standalone_tokens_of_run(bytes, at, d, len, last, shapes, on_number) {
             Some(step) => step,
-            None => tokens_of_run(bytes, at, (d, len), last, shapes, on_number, on_short),
+            None => chained_tokens_of_run(bytes, at, (d, len), last, on_number, on_short),
         };
         match step {
             None => return Ok(()),
@@ -1100,11 +1100,24 @@ fn tokens_of_run(
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Option<u32> {
-    if let Some(unfinished) =
-        standalone_tokens_of_run(bytes, at, d, len, complete, shapes, on_number)
-    {
-        return unfinished;
+    match standalone_tokens_of_run(bytes, at, d, len, complete, shapes, on_number) {
+        Some(unfinished) => unfinished,
+        None => chained_tokens_of_run(bytes, at, (d, len), complete, on_number, on_short),
     }
+}
+
+/// [`tokens_of_run`] for a run with a group of at most [`MAX_GROUP`] digits, which may
+/// chain with its neighbours: the general walk, token by token (kept out of line: it is
+/// large, and most runs take the one-group path).
+#[inline(never)]
+fn chained_tokens_of_run(
+    bytes: &[u8],
+    at: usize,
+    (d, len): (u64, u32),
+    complete: bool,
+    on_number: &mut impl FnMut(Candidate),
+    on_short: &mut impl FnMut(Span),
+) -> Option<u32> {
     let mut i = 0u32;
     while i < len {
         // One token: a long group alone, or a chain of short groups with one separator.
