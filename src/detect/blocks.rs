@@ -85,6 +85,17 @@ pub fn code_lead_after(bytes: &[u8], at: usize) -> u64 {
     if at == 0 { lead << 1 } else { lead }
 }
 
+/// The `N` bytes of `bytes` from `at`, NUL past its end: the last block of a buffer, for
+/// the classifiers that read whole blocks.
+#[inline]
+pub fn padded<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut block = [0u8; N];
+    let rest = bytes.get(at..).unwrap_or_default();
+    let n = rest.len().min(N);
+    block[..n].copy_from_slice(&rest[..n]);
+    block
+}
+
 /// The masks of the block of `bytes` starting at `at`, padded with NUL past the end.
 #[inline(always)]
 pub fn masks_at(bytes: &[u8], at: usize) -> Masks {
@@ -94,12 +105,7 @@ pub fn masks_at(bytes: &[u8], at: usize) -> Masks {
             block.copy_from_slice(b);
             Masks::of(&block)
         }
-        None => {
-            let mut block = [0u8; BLOCK];
-            let rest = bytes.get(at..).unwrap_or_default();
-            block[..rest.len()].copy_from_slice(rest);
-            Masks::of(&block)
-        }
+        None => Masks::of(&padded(bytes, at)),
     }
 }
 

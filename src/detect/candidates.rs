@@ -454,7 +454,7 @@ mod avx2 {
     };
 
     use super::{Anchors, Candidate, Shapes, Span};
-    use crate::detect::blocks::{BLOCK, Masks};
+    use crate::detect::blocks::{BLOCK, Masks, padded};
 
     /// How far ahead of the block being classified its bytes are asked into the cache. The
     /// reader's 1 MiB chunks do not all stay in this machine's 1 MiB of L2 after the
@@ -555,10 +555,7 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     #[cold]
     fn masks_near_end(bytes: &[u8], at: usize) -> Masks {
-        let mut block = [0u8; BLOCK];
-        let rest = bytes.get(at..).unwrap_or_default();
-        block[..rest.len()].copy_from_slice(rest);
-        masks_of(&block)
+        masks_of(&padded::<BLOCK>(bytes, at))
     }
 
     /// The class bytes of 32-byte half `half` of the first 64 bytes of `block`, with the
@@ -639,12 +636,7 @@ mod avx2 {
     pub(super) fn digit_and_plain_at(bytes: &[u8], at: usize) -> (u64, u64) {
         match bytes.get(at..at + BLOCK) {
             Some(block) => digit_and_plain_of(block),
-            None => {
-                let mut block = [0u8; BLOCK];
-                let rest = bytes.get(at..).unwrap_or_default();
-                block[..rest.len()].copy_from_slice(rest);
-                digit_and_plain_of(&block)
-            }
+            None => digit_and_plain_of(&padded::<BLOCK>(bytes, at)),
         }
     }
 
@@ -705,10 +697,7 @@ mod avx2 {
         #[target_feature(enable = "avx2")]
         #[cold]
         fn anchor_near_end(&self, bytes: &[u8], at: usize) -> bool {
-            let mut padded = [0u8; 66];
-            let rest = bytes.get(at..).unwrap_or_default();
-            padded[..rest.len()].copy_from_slice(rest);
-            self.anchor_in(&padded)
+            self.anchor_in(&padded::<66>(bytes, at))
         }
 
         /// Whether an anchor may start in the first 64 bytes of `w` (66 bytes or more).
