@@ -402,6 +402,19 @@ pub fn for_each_relevant_token(
     mut on_short: impl FnMut(Span),
 ) {
     #[cfg(target_arch = "x86_64")]
+    if let Some(a) = anchors
+        && avx512::available()
+    {
+        return avx512::relevant(
+            bytes,
+            shapes,
+            a,
+            &mut is_code,
+            &mut on_number,
+            &mut on_short,
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
     if avx2::available() {
         return avx2::relevant(
             bytes,
@@ -414,11 +427,11 @@ pub fn for_each_relevant_token(
     }
     if let Some(a) = anchors.filter(|_| super::anchors::FAST_SHUFFLE) {
         let mut anchor_in_block = |at| a.in_block(bytes, at);
-        return relevant::<true>(
+        return relevant::<true, false>(
             bytes,
             shapes,
             (super::blocks::masks_at, super::blocks::digit_and_plain_bits),
-            (&mut anchor_in_block, a.blocks_after),
+            (&mut anchor_in_block, &mut no_groups, a.blocks_after),
             &mut is_code,
             &mut on_number,
             &mut on_short,
@@ -429,16 +442,58 @@ pub fn for_each_relevant_token(
     // account: covers are short, and the check costs less there than a pass over the
     // buffer to rule them out.)
     let mut every_block = |_| true;
-    relevant::<true>(
+    relevant::<true, false>(
         bytes,
         shapes,
         (super::blocks::masks_at, super::blocks::digit_and_plain_bits),
-        (&mut every_block, 0),
+        (&mut every_block, &mut no_groups, 0),
         &mut is_code,
         &mut on_number,
         &mut on_short,
     )
 }
+
+/// Class bit of the vector classifiers' nibble tables: an ASCII digit.
+#[cfg(target_arch = "x86_64")]
+const CLASS_DIGIT: u8 = 0x80;
+/// Class bits of a joiner: ` %+-.` (0x40) or `D`, `d` (0x20).
+#[cfg(target_arch = "x86_64")]
+const CLASS_JOINER: u8 = 0x60;
+/// Class bit of a plain separator ` +-.`.
+#[cfg(target_arch = "x86_64")]
+const CLASS_PLAIN: u8 = 0x10;
+
+/// The vector classifiers' table for a byte's low nibble: a byte is in a class when the
+/// entries of both of its nibbles have the class bit.
+#[cfg(target_arch = "x86_64")]
+const CLASS_LO: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut n = 0;
+    while n < 16 {
+        let plain = matches!(n, 0x0 | 0xB | 0xD | 0xE);
+        t[n] = if n <= 9 { CLASS_DIGIT } else { 0 }
+            | if plain || n == 0x5 { 0x40 } else { 0 }
+            | if n == 4 { 0x20 } else { 0 }
+            | if plain { CLASS_PLAIN } else { 0 };
+        n += 1;
+    }
+    t
+};
+
+/// The vector classifiers' table for a byte's high nibble.
+#[cfg(target_arch = "x86_64")]
+const CLASS_HI: [u8; 16] = {
+    let mut t = [0u8; 16];
+    t[3] = CLASS_DIGIT;
+    t[2] = 0x40 | CLASS_PLAIN;
+    t[4] = 0x20;
+    t[6] = 0x20;
+    t
+};
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx512;
 
 /// The block pass compiled for x86-64 CPUs with AVX2 and BMI (Haswell, 2013, and later):
 /// three-operand vector instructions and single-instruction bit counts make it ~10% faster
@@ -461,7 +516,7 @@ mod avx2 {
     /// kernel's copy, and the classification stalled on its loads: prefetching 512 to 4096
     /// bytes ahead measured the same (+4% on typical logs searched as the reader hands them
     /// over, +8% on one 32 MiB buffer).
-    const PREFETCH: usize = 1024;
+    pub(super) const PREFETCH: usize = 1024;
 
     /// Returns true if and only if this CPU can run [`relevant`].
     pub(super) fn available() -> bool {
@@ -497,11 +552,11 @@ mod avx2 {
     ) {
         let Some(a) = anchors else {
             let mut every_block = |_| true;
-            return super::relevant::<true>(
+            return super::relevant::<true, false>(
                 bytes,
                 shapes,
                 (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
-                (&mut every_block, 0),
+                (&mut every_block, &mut super::no_groups, 0),
                 is_code,
                 on_number,
                 on_short,
@@ -509,11 +564,11 @@ mod avx2 {
         };
         let tables = Tables::new(a);
         let mut anchor_in_block = |at| tables.anchor_in_block(bytes, at);
-        super::relevant::<true>(
+        super::relevant::<true, false>(
             bytes,
             shapes,
             (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
-            (&mut anchor_in_block, a.blocks_after),
+            (&mut anchor_in_block, &mut super::no_groups, a.blocks_after),
             is_code,
             on_number,
             on_short,
@@ -567,32 +622,11 @@ mod avx2 {
     #[inline]
     fn class_of_half(block: &[u8], half: usize) -> (__m256i, __m256i) {
         assert!(block.len() >= BLOCK && half < 2);
-        const LO: [u8; 16] = {
-            let mut t = [0u8; 16];
-            let mut n = 0;
-            while n < 16 {
-                let plain = matches!(n, 0x0 | 0xB | 0xD | 0xE);
-                t[n] = if n <= 9 { 0x80 } else { 0 }
-                    | if plain || n == 0x5 { 0x40 } else { 0 }
-                    | if n == 4 { 0x20 } else { 0 }
-                    | if plain { 0x10 } else { 0 };
-                n += 1;
-            }
-            t
-        };
-        const HI: [u8; 16] = {
-            let mut t = [0u8; 16];
-            t[3] = 0x80;
-            t[2] = 0x40 | 0x10;
-            t[4] = 0x20;
-            t[6] = 0x20;
-            t
-        };
         // SAFETY: each table is 16 bytes, as the load reads.
         let (lo_t, hi_t) = unsafe {
             (
-                _mm256_broadcastsi128_si256(_mm_loadu_si128(LO.as_ptr().cast())),
-                _mm256_broadcastsi128_si256(_mm_loadu_si128(HI.as_ptr().cast())),
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(super::CLASS_LO.as_ptr().cast())),
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(super::CLASS_HI.as_ptr().cast())),
             )
         };
         let nibble = _mm256_set1_epi8(0x0f);
@@ -752,17 +786,83 @@ fn shape_starts(shapes: &Shapes, d: u64, joiner: u64, starts: u64) -> u64 {
     marks
 }
 
+/// The first bit of the token run at the end of a block (`t`: its token-run bits, `d`: its
+/// digit bits) if that run may hold [`LONG`] digits with the digits and joiners that start
+/// the next block (`ahead`: their bits, `ahead_digit`: its digit bits); else 0. A non-ASCII
+/// next block is covered from before its start anyway.
+#[inline(always)]
+fn tail_may_reach_long(t: u64, d: u64, ahead: u64, ahead_digit: u64) -> u64 {
+    let (tail, reach) = (t.leading_ones(), ahead.trailing_ones());
+    if tail > 0
+        && (reach == 64
+            || (d >> (64 - tail)).count_ones() + (ahead_digit & low_bits(reach)).count_ones()
+                >= LONG)
+    {
+        1u64 << (64 - tail)
+    } else {
+        0
+    }
+}
+
+/// The `classify_group` of [`relevant`] for passes without groups (never called).
+fn no_groups(_: usize, _: &mut [super::blocks::Masks; GROUP + 2], _: bool) -> (u8, u8) {
+    (0, 0)
+}
+
+/// Fills `masks[2..]` with the masks of the group's blocks from `at` on and of the block
+/// after them (see [`relevant`]'s `masks`), and returns the group's loud blocks (bit i:
+/// block i): those where an anchor may start, by `anchor_in_block`, or with a byte that is
+/// not ASCII.
+#[inline(always)]
+fn fill_group(
+    bytes: &[u8],
+    at: usize,
+    masks: &mut [super::blocks::Masks; GROUP + 2],
+    masks_at: impl Fn(&[u8], usize) -> super::blocks::Masks,
+    anchor_in_block: impl Fn(usize) -> bool,
+) -> u8 {
+    use super::blocks::BLOCK;
+    for (j, m) in masks.iter_mut().enumerate().skip(2) {
+        *m = masks_at(bytes, at + (j - 1) * BLOCK);
+    }
+    let mut loud = 0;
+    for j in 0..GROUP {
+        let b = at + j * BLOCK;
+        loud |= u8::from(masks[j + 1].high != 0 || anchor_in_block(b)) << j;
+    }
+    loud
+}
+
+/// Blocks classified together by the grouped block pass (see [`relevant`]).
+const GROUP: usize = 8;
+
+/// Bit 63 of the token-run mask of a block with masks `m` (followed by a block whose digit
+/// bits are `next_digit`): whether its last byte is in a token run.
+#[inline(always)]
+fn token_run_top(m: super::blocks::Masks, next_digit: u64) -> u64 {
+    (m.digit | (m.joiner & m.digit << 1 & (m.digit >> 1 | next_digit << 63))) >> 63
+}
+
 /// The block pass. `anchor_in_block` says whether a keyword anchor may start in the block at
 /// an offset; a security code may start up to `blocks_after` blocks after such a block.
+/// `GROUPED`: the blocks are classified [`GROUP`] at a time by `classify_group` instead
+/// (`masks_at` and `anchor_in_block` block by block otherwise), which fills their masks,
+/// returns the loud ones (anchor or non-ASCII byte) and, when asked, the quiet ones: blocks
+/// in which, with no run open into them and no keyword before, the pass would do nothing
+/// but carry bits to the next. Those are skipped.
 #[inline(always)]
-fn relevant<const WIDE: bool>(
+fn relevant<const WIDE: bool, const GROUPED: bool>(
     bytes: &[u8],
     shapes: &Shapes,
     (masks_at, digit_and_plain_bits): (
         impl Fn(&[u8], usize) -> super::blocks::Masks,
         impl Fn(&[u8], usize) -> (u64, u64),
     ),
-    (anchor_in_block, blocks_after): (&mut impl FnMut(usize) -> bool, usize),
+    (anchor_in_block, classify_group, blocks_after): (
+        &mut impl FnMut(usize) -> bool,
+        &mut impl FnMut(usize, &mut [super::blocks::Masks; GROUP + 2], bool) -> (u8, u8),
+        usize,
+    ),
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
@@ -805,7 +905,6 @@ fn relevant<const WIDE: bool>(
         Walk::Exact => {}
     };
     let blocks = bytes.len().div_ceil(BLOCK);
-    let mut cur = masks_at(bytes, 0);
     // Bit 63 of the previous block's digit and token-run masks.
     let (mut digit_carry, mut run_carry) = (0u64, 0u64);
     // The token run that reaches past the previous block: its start, digits so far, and
@@ -815,14 +914,64 @@ fn relevant<const WIDE: bool>(
     // Blocks before this one may hold security codes: a keyword anchor, or a byte of a
     // Japanese keyword, starts in it or in one of the `blocks_after` before it.
     let mut codes_until = 0;
-    for k in 0..blocks {
-        let at = k * BLOCK;
-        let next = if k + 1 < blocks {
-            masks_at(bytes, at + BLOCK)
+    // The blocks are classified a group at a time: `masks[i]` is the block `i - 1` from
+    // the group's first (so `masks[0]` the one before the group, `masks[GROUP + 1]` the
+    // one after it); bit i of `loud`: an anchor may start in block i of the group, or a
+    // byte of it is not ASCII.
+    let mut masks = [Masks::default(); GROUP + 2];
+    masks[GROUP + 1] = masks_at(bytes, 0);
+    // Without groups: the masks of this block.
+    let mut this = masks[GROUP + 1];
+    let mut loud = 0u8;
+    // Bit i: block i of the group is quiet.
+    let mut quiet = 0u32;
+    // The filter runs again from block `filter_from`; `misses`: groups in a row where it
+    // found fewer than two quiet blocks (at most 3).
+    let (mut filter_from, mut misses) = (0, 0u32);
+    let mut following = 0;
+    while following < blocks {
+        let (k, at) = (following, following * BLOCK);
+        following += 1;
+        let i = k % GROUP;
+        if GROUPED && i == 0 {
+            (masks[0], masks[1]) = (masks[GROUP], masks[GROUP + 1]);
+            // Where few blocks are quiet (digit-dense files), the filter costs more than it
+            // saves: after each group with fewer than two, it rests for twice as many
+            // groups as the time before, up to eight.
+            let filter = k >= filter_from;
+            let found;
+            (loud, found) = classify_group(at, &mut masks, filter);
+            quiet = u32::from(found);
+            if filter {
+                misses = if found.count_ones() < 2 {
+                    (misses + 1).min(3)
+                } else {
+                    0
+                };
+                filter_from = k + GROUP * ((1 << misses) - 1) + 1;
+            }
+        }
+        if GROUPED && quiet >> i & 1 != 0 && open.is_none() && k >= codes_until {
+            // With no run open and no keyword before, a quiet block changes nothing but
+            // the carries: skip it and the quiet blocks after it in the group.
+            let skip = (quiet >> i).trailing_ones() as usize;
+            following = k + skip;
+            let (prev, cur) = (masks[i + skip], masks[i + skip + 1]);
+            digit_carry = prev.digit >> 63;
+            run_carry = token_run_top(prev, cur.digit);
+            continue;
+        }
+        let (cur, next) = if GROUPED {
+            (masks[i + 1], masks[i + 2])
         } else {
-            Masks::default()
+            (this, masks_at(bytes, at + BLOCK))
         };
-        if cur.high != 0 || anchor_in_block(at) {
+        this = next;
+        if if GROUPED {
+            loud >> i & 1 != 0
+        } else {
+            cur.high != 0 || anchor_in_block(at)
+        } {
             codes_until = k + blocks_after + 1;
         }
         let d = cur.digit;
@@ -831,7 +980,7 @@ fn relevant<const WIDE: bool>(
             // it or in a token run; the cover walks back to its first digit.
             cover(at.saturating_sub(16), at + BLOCK, &mut pos, Walk::Exact);
             open = Some((at + BLOCK, LONG, false));
-            (digit_carry, run_carry, cur) = (d >> 63, 1, next);
+            (digit_carry, run_carry) = (d >> 63, 1);
             continue;
         }
         // Bit i: byte at + i; `ahead(n)`: the digit bits n bytes further on.
@@ -843,18 +992,24 @@ fn relevant<const WIDE: bool>(
             let digits = digits + (d & low_bits(len)).count_ones();
             if len == 64 {
                 open = Some((start, digits, ascii));
-                (digit_carry, run_carry, cur) = (d >> 63, 1, next);
+                (digit_carry, run_carry) = (d >> 63, 1);
                 continue;
             }
             if digits >= LONG {
                 // As for runs within a block (below), a separator at the end might lead into
                 // full-width digits of a non-ASCII next block.
-                let walk = if ascii && start >= pos && (len + 3 < 64 || next.high == 0) {
-                    Walk::Windows
-                } else {
-                    Walk::Exact
-                };
-                cover(start, at + len as usize, &mut pos, walk);
+                let end = at + len as usize;
+                if !(ascii && start >= pos && (len + 3 < 64 || next.high == 0)) {
+                    cover(start, end, &mut pos, Walk::Exact);
+                } else if end - start > BLOCK || {
+                    // A run over two blocks that fits in 64 bytes: its shape, from its own
+                    // bits, as for a run within a block.
+                    let w = masks_at(bytes, start);
+                    let run = w.digit & low_bits((end - start) as u32);
+                    shape_starts(shapes, run, w.joiner, run & !(run << 1)) != 0
+                } {
+                    cover(start, end, &mut pos, Walk::Windows);
+                }
             }
             open = None;
         }
@@ -863,12 +1018,8 @@ fn relevant<const WIDE: bool>(
         // The run that reaches the block's end matters only if it can reach LONG bytes with
         // the digits and joiners that start the next block (a non-ASCII next block is
         // covered from before its start anyway).
-        let (tail, reach) = (t.leading_ones(), (next.digit | next.joiner).trailing_ones());
-        let top = if tail > 0 && tail + reach >= LONG {
-            1u64 << (64 - tail)
-        } else {
-            0
-        };
+        let top = tail_may_reach_long(t, d, next.digit | next.joiner, next.digit);
+        let tail = t.leading_ones();
         let runs = starts & (runs_at_least(t, LONG) | top);
         // Digit runs of exactly 3 or 4 (a digit with none before, two after, and not both
         // of the next two) after a byte that may come before a security code.
@@ -960,7 +1111,7 @@ fn relevant<const WIDE: bool>(
                 }
             }
         }
-        (digit_carry, run_carry, cur) = (d >> 63, t >> 63, next);
+        (digit_carry, run_carry) = (d >> 63, t >> 63);
     }
     if let Some((start, digits, ascii)) = open
         && digits >= LONG
@@ -1480,14 +1631,14 @@ mod prefilter_tests {
             for_each_relevant_token(bytes, shapes, None, |_| true, n, s)
         });
         let portable = collect(bytes, |mut n, mut s| {
-            super::relevant::<true>(
+            super::relevant::<true, false>(
                 bytes,
                 shapes,
                 (
                     crate::detect::blocks::masks_at,
                     crate::detect::blocks::digit_and_plain_bits,
                 ),
-                (&mut |_| true, 0),
+                (&mut |_| true, &mut super::no_groups, 0),
                 &mut |_| true,
                 &mut n,
                 &mut s,
@@ -1704,21 +1855,90 @@ mod prefilter_tests {
     }
 
     #[test]
-    fn avx2_masks_match_the_portable_ones() {
+    fn vector_masks_match_the_portable_ones() {
         #[cfg(target_arch = "x86_64")]
-        if avx2::available() {
+        {
+            type Build = (
+                &'static str,
+                fn(&[u8], usize) -> crate::detect::blocks::Masks,
+                fn(&[u8], usize) -> (u64, u64),
+            );
+            let mut builds: Vec<Build> = Vec::new();
+            if avx2::available() {
+                builds.push((
+                    "AVX2",
+                    avx2::masks_at_checked,
+                    avx2::digit_and_plain_checked,
+                ));
+            }
+            if avx512::available() {
+                builds.push((
+                    "AVX-512",
+                    avx512::masks_at_checked,
+                    avx512::digit_and_plain_checked,
+                ));
+            }
             let mut bytes: Vec<u8> = (0u8..=255).rev().chain(0u8..=255).collect();
             bytes.extend_from_slice(b"4111 1111-1111.1111+%20%2D%2d");
-            for at in 0..bytes.len() + 1 {
-                let want = crate::detect::blocks::masks_at(&bytes, at);
-                assert_eq!(avx2::masks_at_checked(&bytes, at), want, "block at {at}");
-                assert_eq!(
-                    avx2::digit_and_plain_checked(&bytes, at),
-                    crate::detect::blocks::digit_and_plain_bits(&bytes, at),
-                    "digit and plain bits at {at}"
-                );
+            for (name, masks_at, digit_and_plain) in builds {
+                for at in 0..bytes.len() + 1 {
+                    let want = crate::detect::blocks::masks_at(&bytes, at);
+                    assert_eq!(masks_at(&bytes, at), want, "{name}, block at {at}");
+                    assert_eq!(
+                        digit_and_plain(&bytes, at),
+                        crate::detect::blocks::digit_and_plain_bits(&bytes, at),
+                        "{name}, digit and plain bits at {at}"
+                    );
+                }
             }
         }
+    }
+
+    /// The pass as the detector runs it, with the keyword anchors (on a CPU with AVX-512,
+    /// a group of blocks at a time, skipping the quiet ones), must hand on what the portable
+    /// pass does block by block.
+    fn check_grouped_pass(bytes: &[u8]) -> Result<(), TestCaseError> {
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let shapes = Shapes::new(13, rules.brands.groupings());
+        let a = Anchors::of_keywords(&rules.keywords).expect("anchors");
+        for shapes in [shapes, shapes.luhn_valid_plain(), Shapes::ALL] {
+            let grouped = collect(bytes, |n, s| {
+                for_each_relevant_token(bytes, &shapes, Some(&a), |_| true, n, s)
+            });
+            let by_block = collect(bytes, |mut n, mut s| {
+                super::relevant::<true, false>(
+                    bytes,
+                    &shapes,
+                    (
+                        crate::detect::blocks::masks_at,
+                        crate::detect::blocks::digit_and_plain_bits,
+                    ),
+                    (
+                        &mut |at| a.in_block(bytes, at),
+                        &mut super::no_groups,
+                        a.blocks_after,
+                    ),
+                    &mut |_| true,
+                    &mut n,
+                    &mut s,
+                )
+            });
+            prop_assert!(grouped == by_block, "the grouped pass differs");
+        }
+        Ok(())
+    }
+
+    /// Pieces for the grouped pass: quiet text, cards and ids that cross block edges,
+    /// keywords, and bytes outside ASCII.
+    fn group_piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => "[a-z ]{1,90}".prop_map(String::into_bytes),
+            3 => ascii_piece(),
+            2 => card_piece(),
+            1 => "[0-9]{13,19}".prop_map(String::into_bytes),
+            1 => prop::sample::select(vec!["2015-10-18 18:01:47,978 ", "cvv: ", "\u{e9}"])
+                .prop_map(|s| s.as_bytes().to_vec()),
+        ]
     }
 
     /// Pieces for the anchor lookups: the anchors in any case, near misses, and bytes
@@ -1761,6 +1981,15 @@ mod prefilter_tests {
                     at
                 );
             }
+            #[cfg(target_arch = "x86_64")]
+            if avx512::available() {
+                prop_assert_eq!(
+                    avx512::anchor_in_block(&a, bytes, at),
+                    want,
+                    "AVX-512, at {}",
+                    at
+                );
+            }
         }
         Ok(())
     }
@@ -1772,6 +2001,13 @@ mod prefilter_tests {
             text in prop::collection::vec(anchor_piece(), 0..40).prop_map(|p| Text(p.concat()))
         ) {
             check_anchor_lookups(&text.0)?;
+        }
+
+        #[test]
+        fn grouped_pass_hands_on_what_the_block_by_block_pass_does(
+            text in prop::collection::vec(group_piece(), 0..300).prop_map(|p| Text(p.concat()))
+        ) {
+            check_grouped_pass(&text.0)?;
         }
 
         #[test]
