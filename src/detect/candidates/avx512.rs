@@ -11,10 +11,11 @@
 //! (README, "Tried and dropped"); simdjson's Ice Lake kernel asks for VBMI2 too.
 
 use std::arch::x86_64::{
-    __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_and_si512, _mm512_andnot_si512,
-    _mm512_broadcast_i32x4, _mm512_loadu_si512, _mm512_movepi8_mask, _mm512_or_si512,
-    _mm512_set1_epi8, _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
-    _mm512_srlv_epi64, _mm512_storeu_si512, _mm512_test_epi8_mask, _mm512_test_epi64_mask,
+    __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_alignr_epi64, _mm512_and_si512,
+    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_loadu_si512, _mm512_mask_set1_epi64,
+    _mm512_movepi8_mask, _mm512_or_si512, _mm512_set1_epi8, _mm512_set1_epi64, _mm512_shuffle_epi8,
+    _mm512_sllv_epi64, _mm512_srli_epi16, _mm512_srlv_epi64, _mm512_storeu_si512,
+    _mm512_test_epi8_mask, _mm512_test_epi64_mask,
 };
 
 use super::{Anchors, Candidate, GROUP, LONG, Shapes, Span};
@@ -252,14 +253,21 @@ fn classify_group(
 #[target_feature(enable = "avx512f,avx512bw")]
 #[inline]
 fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
-    let digit = masks.map(|m| m.digit);
-    let joiner = masks.map(|m| m.joiner);
-    // SAFETY: each load reads 8 words of an array of GROUP + 2 = 10, from 0, 1 or 2.
-    let lanes = |a: &[u64; GROUP + 2], from: usize| unsafe {
-        _mm512_loadu_si512(a.as_ptr().add(from).cast())
+    // A block's masks in each lane, put there one by one from the registers that hold them
+    // (loading lanes from an array just written stalled on the stores); the lanes of the
+    // blocks before and after, by one lane's shift with the block before or after the group.
+    let lanes = |of: fn(&Masks) -> u64| {
+        let mut v = _mm512_set1_epi64(of(&masks[1]).cast_signed());
+        for (i, m) in masks[2..=GROUP].iter().enumerate() {
+            v = _mm512_mask_set1_epi64(v, 2 << i, of(m).cast_signed());
+        }
+        v
     };
-    let (dp, d, dn) = (lanes(&digit, 0), lanes(&digit, 1), lanes(&digit, 2));
-    let (jp, j) = (lanes(&joiner, 0), lanes(&joiner, 1));
+    let (d, j) = (lanes(|m| m.digit), lanes(|m| m.joiner));
+    let edge = |m: &Masks, of: fn(&Masks) -> u64| _mm512_set1_epi64(of(m).cast_signed());
+    let dp = _mm512_alignr_epi64::<7>(d, edge(&masks[0], |m| m.digit));
+    let jp = _mm512_alignr_epi64::<7>(j, edge(&masks[0], |m| m.joiner));
+    let dn = _mm512_alignr_epi64::<1>(edge(&masks[GROUP + 1], |m| m.digit), d);
     let n = |x: u32| _mm512_set1_epi64(i64::from(x));
     let shr = |x: __m512i, by: u32| _mm512_srlv_epi64(x, n(by));
     let shl = |x: __m512i, by: u32| _mm512_sllv_epi64(x, n(by));
@@ -294,10 +302,9 @@ fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
     unsafe { _mm512_storeu_si512(runs.as_mut_ptr().cast(), t) };
     let mut open = 0u8;
     for (i, &t) in runs.iter().enumerate() {
-        open |= u8::from(
-            super::tail_may_reach_long(t, digit[i + 1], digit[i + 2] | joiner[i + 2], digit[i + 2])
-                != 0,
-        ) << i;
+        let (m, next) = (&masks[i + 1], &masks[i + 2]);
+        let reach = super::tail_may_reach_long(t, m.digit, next.digit | next.joiner, next.digit);
+        open |= u8::from(reach != 0) << i;
     }
     !(_mm512_test_epi64_mask(ends, ends) | open)
 }
