@@ -809,30 +809,6 @@ fn no_groups(_: usize, _: &mut [super::blocks::Masks; GROUP + 2], _: bool) -> (u
     (0, 0)
 }
 
-/// Fills `masks[2..]` with the masks of the group's blocks from `at` on and of the block
-/// after them (see [`relevant`]'s `masks`), and returns the group's loud blocks (bit i:
-/// block i): those where an anchor may start, by `anchor_in_block`, or with a byte that is
-/// not ASCII.
-#[inline(always)]
-fn fill_group(
-    bytes: &[u8],
-    at: usize,
-    masks: &mut [super::blocks::Masks; GROUP + 2],
-    masks_at: impl Fn(&[u8], usize) -> super::blocks::Masks,
-    anchor_in_block: impl Fn(usize) -> bool,
-) -> u8 {
-    use super::blocks::BLOCK;
-    for (j, m) in masks.iter_mut().enumerate().skip(2) {
-        *m = masks_at(bytes, at + (j - 1) * BLOCK);
-    }
-    let mut loud = 0;
-    for j in 0..GROUP {
-        let b = at + j * BLOCK;
-        loud |= u8::from(masks[j + 1].high != 0 || anchor_in_block(b)) << j;
-    }
-    loud
-}
-
 /// Blocks classified together by the grouped block pass (see [`relevant`]).
 const GROUP: usize = 8;
 
@@ -967,11 +943,13 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
             (this, masks_at(bytes, at + BLOCK))
         };
         this = next;
-        if if GROUPED {
+        // A keyword anchor or a non-ASCII byte starts in this block.
+        let keyword = if GROUPED {
             loud >> i & 1 != 0
         } else {
             cur.high != 0 || anchor_in_block(at)
-        } {
+        };
+        if keyword {
             codes_until = k + blocks_after + 1;
         }
         let d = cur.digit;

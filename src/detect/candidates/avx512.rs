@@ -220,9 +220,10 @@ impl Tables {
     }
 }
 
-/// The masks of a group of blocks and the blocks in it that are loud (an anchor or a byte
-/// outside ASCII) and, when `filter` is set, quiet: see [`super::fill_group`] and
-/// [`quiet_blocks`]. Not inlined: the pass's loop keeps its registers.
+/// Fills `masks[2..]` with the masks of the group's blocks from `at` on and of the block
+/// after them (see [`super::relevant`]'s `masks`). Returns the group's loud blocks (bit i:
+/// block i: an anchor may start in it, or a byte is not ASCII) and, when `filter` is set,
+/// its quiet ones ([`quiet_blocks`]). Not inlined: the pass's loop keeps its registers.
 #[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,lzcnt,popcnt")]
 #[inline(never)]
 fn classify_group(
@@ -233,8 +234,14 @@ fn classify_group(
     shapes: &Shapes,
     tables: &Tables,
 ) -> (u8, u8) {
-    let anchor_in_block = |at| tables.anchor_in_block(bytes, at);
-    let loud = super::fill_group(bytes, at, masks, |b, at| masks_at(b, at), anchor_in_block);
+    for (j, m) in masks.iter_mut().enumerate().skip(2) {
+        *m = masks_at(bytes, at + (j - 1) * BLOCK);
+    }
+    let mut loud = 0;
+    for j in 0..GROUP {
+        let b = at + j * BLOCK;
+        loud |= u8::from(masks[j + 1].high != 0 || tables.anchor_in_block(bytes, b)) << j;
+    }
     let quiet = if filter {
         quiet_blocks(shapes, masks) & !loud
     } else {
