@@ -252,17 +252,38 @@ fn ctrl_c_during_redact_leaves_files_whole() {
     assert_eq!(leftovers, 0, "temporary files left after Ctrl-C");
 }
 
-/// Waits for `child` at most `secs` seconds (a hang is a failure, not a stuck CI job).
+/// Waits for `child` at most `secs` seconds (a hang is a failure, not a stuck CI job). Its
+/// output is read while it runs: a child that fills a pipe nobody drains would block on it
+/// and look hung.
 fn wait_or_kill(mut child: std::process::Child, secs: u64) -> std::process::Output {
+    fn drain(
+        pipe: Option<impl std::io::Read + Send + 'static>,
+    ) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut out);
+            }
+            out
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             panic!("pansweep did not finish within {secs} s");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
     }
-    child.wait_with_output().unwrap()
 }
 
 /// Asserts a run ended with a code a CI gate understands, without a panic, and without a
