@@ -430,7 +430,11 @@ pub fn for_each_relevant_token(
         return relevant::<true, false>(
             bytes,
             shapes,
-            (super::blocks::masks_at, super::blocks::digit_and_plain_bits),
+            (
+                super::blocks::masks_at,
+                super::blocks::digit_and_plain_bits,
+                luhn_per_token,
+            ),
             (&mut anchor_in_block, &mut no_groups, a.blocks_after),
             &mut is_code,
             &mut on_number,
@@ -445,7 +449,11 @@ pub fn for_each_relevant_token(
     relevant::<true, false>(
         bytes,
         shapes,
-        (super::blocks::masks_at, super::blocks::digit_and_plain_bits),
+        (
+            super::blocks::masks_at,
+            super::blocks::digit_and_plain_bits,
+            luhn_per_token,
+        ),
         (&mut every_block, &mut no_groups, 0),
         &mut is_code,
         &mut on_number,
@@ -555,7 +563,11 @@ mod avx2 {
             return super::relevant::<true, false>(
                 bytes,
                 shapes,
-                (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
+                (
+                    |b, at| masks_at(b, at),
+                    |b, at| digit_and_plain_at(b, at),
+                    super::luhn_per_token,
+                ),
                 (&mut every_block, &mut super::no_groups, 0),
                 is_code,
                 on_number,
@@ -567,7 +579,11 @@ mod avx2 {
         super::relevant::<true, false>(
             bytes,
             shapes,
-            (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
+            (
+                |b, at| masks_at(b, at),
+                |b, at| digit_and_plain_at(b, at),
+                super::luhn_per_token,
+            ),
             (&mut anchor_in_block, &mut super::no_groups, a.blocks_after),
             is_code,
             on_number,
@@ -830,9 +846,10 @@ fn token_run_top(m: super::blocks::Masks, next_digit: u64) -> u64 {
 fn relevant<const WIDE: bool, const GROUPED: bool>(
     bytes: &[u8],
     shapes: &Shapes,
-    (masks_at, digit_and_plain_bits): (
+    (masks_at, digit_and_plain_bits, luhn_ends): (
         impl Fn(&[u8], usize) -> super::blocks::Masks,
         impl Fn(&[u8], usize) -> (u64, u64),
+        impl Fn(&[u8], usize, u64) -> Option<u64>,
     ),
     (anchor_in_block, classify_group, blocks_after): (
         &mut impl FnMut(usize) -> bool,
@@ -854,7 +871,8 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
     // lo, that the walk back to a token boundary takes in).
     let mut cover = |lo: usize, hi: usize, pos: &mut usize, walk: Walk| match walk {
         Walk::Bits(d, len) => {
-            tokens_of_run(bytes, lo, (d, len), true, shapes, on_number, on_short);
+            let luhn = (&luhn_ends, shapes);
+            tokens_of_run(bytes, lo, (d, len), true, luhn, on_number, on_short);
             *pos = hi;
         }
         Walk::Windows => {
@@ -862,7 +880,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 bytes,
                 (lo, hi),
                 &digit_and_plain_bits,
-                shapes,
+                (&luhn_ends, shapes),
                 on_number,
                 on_short,
             ) {
@@ -1126,7 +1144,7 @@ fn tokens_of_long_run(
     bytes: &[u8],
     (start, end): (usize, usize),
     digit_and_plain_bits: impl Fn(&[u8], usize) -> (u64, u64),
-    shapes: &Shapes,
+    luhn: (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Result<(), usize> {
@@ -1140,7 +1158,7 @@ fn tokens_of_long_run(
         let last = end - at <= 64;
         // Runs of ids, where every group is a token of its own, are walked here without a
         // call per window.
-        let step = match standalone_tokens_of_run(bytes, at, d, len, last, shapes, on_number) {
+        let step = match standalone_tokens_of_run(bytes, at, d, len, last, luhn, on_number) {
             Some(step) => step,
             None => chained_tokens_of_run(bytes, at, (d, len), last, on_number, on_short),
         };
@@ -1214,11 +1232,11 @@ fn tokens_of_run(
     at: usize,
     (d, len): (u64, u32),
     complete: bool,
-    shapes: &Shapes,
+    luhn: (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
 ) -> Option<u32> {
-    match standalone_tokens_of_run(bytes, at, d, len, complete, shapes, on_number) {
+    match standalone_tokens_of_run(bytes, at, d, len, complete, luhn, on_number) {
         Some(unfinished) => unfinished,
         None => chained_tokens_of_run(bytes, at, (d, len), complete, on_number, on_short),
     }
@@ -1310,7 +1328,7 @@ fn standalone_tokens_of_run(
     d: u64,
     len: u32,
     complete: bool,
-    shapes: &Shapes,
+    (luhn_ends, shapes): (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
     on_number: &mut impl FnMut(Candidate),
 ) -> Option<Option<u32>> {
     use super::blocks::RunLadder;
@@ -1329,25 +1347,35 @@ fn standalone_tokens_of_run(
         return None;
     }
     let mut long = starts & runs.at_least(shapes.min_plain) & !unfinished;
-    while long != 0 {
-        let b = long.trailing_zeros();
-        long &= long - 1;
-        let g = (w >> b).trailing_ones();
-        let start = at + b as usize;
-        if shapes.luhn && !plain_may_be_pan(bytes, start, g as usize) {
-            continue;
+    if let Some(passing) = luhn_ends(bytes, at, w).filter(|_| shapes.luhn) {
+        // The Luhn check was made for every run at once: walk the ends of the runs of at
+        // most MAX_DIGITS digits that pass it (one in ten), not every long run.
+        let r16 = runs.at_least(16);
+        long &= !(r16 & r16 >> (MAX_DIGITS as u32 + 1 - 16));
+        // Adding a run's first bit clears the run: what is cleared is the runs of `long`.
+        let chosen = w & !w.wrapping_add(long);
+        let mut ends = chosen & !(chosen >> 1) & passing;
+        while ends != 0 {
+            let e = ends.trailing_zeros();
+            ends &= ends - 1;
+            let g = (w << (63 - e)).leading_ones();
+            on_number(plain_candidate(
+                bytes,
+                at + (e + 1 - g) as usize,
+                g as usize,
+            ));
         }
-        let mut c = Candidate {
-            span: Span::new(start, start + g as usize),
-            digits: [0; PADDED],
-            ndigits: 0,
-            groups: [0; MAX_GROUPS],
-            ngroups: 0,
-            sep: None,
-        };
-        append_digits(&mut c, bytes, start, g as usize);
-        push_group(&mut c, u8::try_from(g).unwrap_or(u8::MAX));
-        on_number(c);
+    } else {
+        while long != 0 {
+            let b = long.trailing_zeros();
+            long &= long - 1;
+            let g = (w >> b).trailing_ones() as usize;
+            let start = at + b as usize;
+            if shapes.luhn && !plain_may_be_pan(bytes, start, g) {
+                continue;
+            }
+            on_number(plain_candidate(bytes, start, g));
+        }
     }
     Some(if complete {
         None
@@ -1358,15 +1386,41 @@ fn standalone_tokens_of_run(
     })
 }
 
+/// The token of the `n` ASCII digits at `start`, written plain.
+#[inline(always)]
+fn plain_candidate(bytes: &[u8], start: usize, n: usize) -> Candidate {
+    let mut c = Candidate {
+        span: Span::new(start, start + n),
+        digits: [0; PADDED],
+        ndigits: 0,
+        groups: [0; MAX_GROUPS],
+        ngroups: 0,
+        sep: None,
+    };
+    append_digits(&mut c, bytes, start, n);
+    push_group(&mut c, u8::try_from(n).unwrap_or(u8::MAX));
+    c
+}
+
+/// The `luhn_ends` of [`relevant`] for builds without a vector Luhn check: `None`, so that
+/// each run is checked on its own.
+fn luhn_per_token(_: &[u8], _: usize, _: u64) -> Option<u64> {
+    None
+}
+
 /// False when the `n` digits at `start` cannot be a card number: more than [`MAX_DIGITS`] of
 /// them, or failing the Luhn check (made on the bytes where they are).
 #[inline(always)]
 fn plain_may_be_pan(bytes: &[u8], start: usize, n: usize) -> bool {
     n <= MAX_DIGITS
-        && bytes
+        && match bytes
             .get(start..start + PADDED)
             .and_then(|s| <&[u8; PADDED]>::try_from(s).ok())
-            .is_none_or(|padded| luhn_valid_prefix(padded, n))
+        {
+            Some(padded) => luhn_valid_prefix(padded, n),
+            // Near the buffer's end, as exact as the vector check.
+            None => super::luhn::luhn_valid(&bytes[start..start + n]),
+        }
 }
 
 /// The separator for one of the plain separator bytes.
@@ -1615,6 +1669,7 @@ mod prefilter_tests {
                 (
                     crate::detect::blocks::masks_at,
                     crate::detect::blocks::digit_and_plain_bits,
+                    super::luhn_per_token,
                 ),
                 (&mut |_| true, &mut super::no_groups, 0),
                 &mut |_| true,
@@ -1890,6 +1945,7 @@ mod prefilter_tests {
                     (
                         crate::detect::blocks::masks_at,
                         crate::detect::blocks::digit_and_plain_bits,
+                        super::luhn_per_token,
                     ),
                     (
                         &mut |at| a.in_block(bytes, at),
@@ -1914,6 +1970,7 @@ mod prefilter_tests {
             3 => ascii_piece(),
             2 => card_piece(),
             1 => "[0-9]{13,19}".prop_map(String::into_bytes),
+            1 => "([0-9]{9,19} ){1,8}".prop_map(String::into_bytes),
             1 => prop::sample::select(vec!["2015-10-18 18:01:47,978 ", "cvv: ", "\u{e9}"])
                 .prop_map(|s| s.as_bytes().to_vec()),
         ]
@@ -1972,8 +2029,57 @@ mod prefilter_tests {
         Ok(())
     }
 
+    /// The vector Luhn check of a window must agree with the check of each run of at most 19
+    /// digits that lies whole in it.
+    #[cfg(target_arch = "x86_64")]
+    fn check_luhn_ends(bytes: &[u8]) -> Result<(), TestCaseError> {
+        if !avx512::available() {
+            return Ok(());
+        }
+        for at in 0..bytes.len() {
+            let window = &bytes[at..bytes.len().min(at + 64)];
+            let w = window
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, b)| w | u64::from(b.is_ascii_digit()) << i);
+            let passing = avx512::luhn_ends_checked(bytes, at, w);
+            let mut i = 0;
+            while i < window.len() {
+                let n = window[i..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                let whole = n > 0 && (i == 0 || !window[i - 1].is_ascii_digit());
+                if whole && n <= MAX_DIGITS && (i + n < window.len() || at + i + n == bytes.len()) {
+                    let end = i + n - 1;
+                    prop_assert_eq!(
+                        passing >> end & 1 == 1,
+                        luhn_valid(&window[i..i + n]),
+                        "window at {}, run at {} of {} digits",
+                        at,
+                        i,
+                        n
+                    );
+                }
+                i += n.max(1);
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        #[cfg(target_arch = "x86_64")]
+        fn vector_luhn_check_agrees_with_the_scalar_one(
+            text in prop::collection::vec(
+                prop_oneof![4 => "[0-9]{1,22}", 1 => "[ x]{1,2}"].prop_map(String::into_bytes),
+                0..12,
+            ).prop_map(|p| Text(p.concat()))
+        ) {
+            check_luhn_ends(&text.0)?;
+        }
+
         #[test]
         fn anchor_lookups_flag_every_anchor(
             text in prop::collection::vec(anchor_piece(), 0..40).prop_map(|p| Text(p.concat()))

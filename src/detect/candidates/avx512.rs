@@ -12,10 +12,11 @@
 
 use std::arch::x86_64::{
     __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_alignr_epi64, _mm512_and_si512,
-    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_loadu_si512, _mm512_mask_set1_epi64,
-    _mm512_movepi8_mask, _mm512_or_si512, _mm512_set1_epi8, _mm512_set1_epi64, _mm512_shuffle_epi8,
-    _mm512_sllv_epi64, _mm512_srli_epi16, _mm512_srlv_epi64, _mm512_storeu_si512,
-    _mm512_test_epi8_mask, _mm512_test_epi64_mask,
+    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_loadu_si512, _mm512_mask_add_epi8,
+    _mm512_mask_blend_epi8, _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8, _mm512_movepi8_mask,
+    _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_set1_epi8,
+    _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
+    _mm512_srlv_epi64, _mm512_storeu_si512, _mm512_test_epi8_mask, _mm512_test_epi64_mask,
 };
 
 use super::{Anchors, Candidate, GROUP, LONG, Shapes, Span};
@@ -26,6 +27,7 @@ pub(super) fn available() -> bool {
     super::avx2::available()
         && std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vbmi")
         && std::is_x86_feature_detected!("avx512vbmi2")
 }
 
@@ -44,7 +46,7 @@ pub(super) fn relevant(
     unsafe { with_features(bytes, shapes, anchors, is_code, on_number, on_short) }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,lzcnt,popcnt")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx2,bmi1,bmi2,lzcnt,popcnt")]
 fn with_features(
     bytes: &[u8],
     shapes: &Shapes,
@@ -59,7 +61,11 @@ fn with_features(
     super::relevant::<true, true>(
         bytes,
         shapes,
-        (|b, at| masks_at(b, at), |b, at| digit_and_plain_at(b, at)),
+        (
+            |b, at| masks_at(b, at),
+            |b, at| digit_and_plain_at(b, at),
+            |b, at, w| Some(luhn_ends(b, at, w)),
+        ),
         (&mut |_| true, &mut classify, anchors.blocks_after),
         is_code,
         on_number,
@@ -177,6 +183,106 @@ fn digit_and_plain_at(bytes: &[u8], at: usize) -> (u64, u64) {
         _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_PLAIN as i8)),
     )
 }
+
+/// Bit `i` is set where byte `at + i` is the last digit of a run of ASCII digits (`w`:
+/// the digit bits of the 64 bytes from `at`, none past the end of `bytes`) whose digits
+/// pass the Luhn check. Exact for runs of at most [`super::MAX_DIGITS`] digits that lie
+/// whole in the window; other bits mean nothing. In digit-dense files most 64-byte windows
+/// hold two or three ids of 13 digits or more: checking them together, without a branch
+/// per id, costs less than one check each.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+fn luhn_ends(bytes: &[u8], at: usize, w: u64) -> u64 {
+    let v = match bytes.get(at..at + BLOCK) {
+        // SAFETY: 64 bytes, as the load reads.
+        Some(block) => unsafe { _mm512_loadu_si512(block.as_ptr().cast()) },
+        None => {
+            let block = padded::<BLOCK>(bytes, at);
+            // SAFETY: 64 bytes, as the load reads.
+            unsafe { _mm512_loadu_si512(block.as_ptr().cast()) }
+        }
+    };
+    let table = |t: &[u8; 64]| {
+        // SAFETY: 64 bytes, as the load reads.
+        unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
+    };
+    // Digit values (0 in the other lanes) and their doubles as Luhn counts them (2d, less
+    // 9 above 9). Counted from a number's last digit, every second digit is doubled: those
+    // of the other parity than the last digit's offset. Both sums are kept, each as a
+    // prefix sum within its run: `even` doubles the digits at even offsets (the sum for a
+    // run that ends at an odd offset), `odd` those at odd offsets.
+    let value = _mm512_maskz_sub_epi8(w, v, _mm512_set1_epi8(b'0' as i8));
+    let doubled = _mm512_permutexvar_epi8(value, table(&LUHN_DOUBLE));
+    const EVEN: u64 = 0x5555_5555_5555_5555;
+    let mut even = _mm512_mask_blend_epi8(EVEN, value, doubled);
+    let mut odd = _mm512_mask_blend_epi8(EVEN, doubled, value);
+    // Prefix sums in steps of 1, 2, 4, 8 and 16 bytes, each adding the lane `k` below when
+    // it is in the same run (bit i of `within`: bytes i - k to i are all digits); runs of
+    // up to 32 digits are summed whole. A sum of at most 19 digits fits in a byte.
+    let mut within = w & w << 1;
+    for (k, shift) in LUHN_SHIFTS.iter().enumerate() {
+        let shift = table(shift);
+        even = _mm512_mask_add_epi8(even, within, even, _mm512_permutexvar_epi8(shift, even));
+        odd = _mm512_mask_add_epi8(odd, within, odd, _mm512_permutexvar_epi8(shift, odd));
+        within = if k == 0 {
+            within & w << 2
+        } else {
+            within & within << (1 << k)
+        };
+    }
+    let sum = _mm512_mask_blend_epi8(!EVEN, odd, even);
+    // A multiple of 10: even, and half of it a multiple of 5 (a 128-entry lookup).
+    let half = _mm512_and_si512(_mm512_srli_epi16(sum, 1), _mm512_set1_epi8(0x7f));
+    let fifth = _mm512_permutex2var_epi8(table(&LUHN_FIFTHS[0]), half, table(&LUHN_FIFTHS[1]));
+    _mm512_test_epi8_mask(fifth, fifth) & !_mm512_test_epi8_mask(sum, _mm512_set1_epi8(1)) & w
+}
+
+/// [`luhn_ends`] on a CPU on which [`available`] holds, for tests.
+#[cfg(test)]
+pub(super) fn luhn_ends_checked(bytes: &[u8], at: usize, w: u64) -> u64 {
+    assert!(available());
+    // SAFETY: the function only needs the CPU features checked just above.
+    unsafe { luhn_ends(bytes, at, w) }
+}
+
+/// Lane `d`: digit `d` doubled as the Luhn check counts it.
+static LUHN_DOUBLE: [u8; 64] = {
+    let mut t = [0u8; 64];
+    let mut d = 0;
+    while d < 10 {
+        t[d] = if d < 5 { 2 * d as u8 } else { 2 * d as u8 - 9 };
+        d += 1;
+    }
+    t
+};
+
+/// Byte shuffles that move each lane up by 1, 2, 4, 8 and 16 lanes (the lanes they fill
+/// are never added).
+static LUHN_SHIFTS: [[u8; 64]; 5] = {
+    let mut t = [[0u8; 64]; 5];
+    let mut k = 0;
+    while k < 5 {
+        let mut i = 0;
+        while i < 64 {
+            t[k][i] = ((i + 64 - (1 << k)) % 64) as u8;
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Lane `h` of the 128: all ones when `h` is a multiple of 5.
+static LUHN_FIFTHS: [[u8; 64]; 2] = {
+    let mut t = [[0u8; 64]; 2];
+    let mut h = 0;
+    while h < 128 {
+        if h % 5 == 0 {
+            t[h / 64][h % 64] = 0xff;
+        }
+        h += 1;
+    }
+    t
+};
 
 /// [`Anchors`]' nibble tables in vector registers.
 struct Tables {
