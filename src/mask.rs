@@ -12,17 +12,18 @@ use crate::finding::{Finding, Kind, Masked, Span};
 /// so nothing close to a whole short number is shown.
 pub fn display_pan(digits: &[u8]) -> Masked {
     let n = digits.len();
-    let mut s = String::with_capacity(n);
-    if n >= 13 {
-        for (i, &d) in digits.iter().enumerate() {
-            s.push(if i < 6 || i >= n - 4 { d as char } else { '*' });
+    let shown = |i: usize| {
+        if n >= 13 {
+            i < 6 || i >= n - 4
+        } else {
+            n >= 8 && i >= n - 4
         }
-    } else {
-        for (i, &d) in digits.iter().enumerate() {
-            s.push(if n >= 8 && i >= n - 4 { d as char } else { '*' });
-        }
-    }
-    Masked(s)
+    };
+    // Bytes, not chars: this runs for every finding.
+    let bytes: Vec<u8> = (digits.iter().enumerate())
+        .map(|(i, &d)| if shown(i) && d.is_ascii() { d } else { b'*' })
+        .collect();
+    Masked(String::from_utf8(bytes).unwrap_or_default())
 }
 
 /// The display form of a security code: one `*` per digit.

@@ -37,11 +37,12 @@ fn line_window(
 /// same line shortly before `start`.
 pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
     let (before, _) = line_window(bytes, start, start, CONTEXT_BACK, 0);
+    let ascii = before.is_ascii();
     words(before).any(|w| is_listed(w, &kw.pan_context_en))
         || kw
             .pan_context_ja
             .iter()
-            .any(|w| contains(before, w.as_bytes()))
+            .any(|w| may_hold(ascii, w) && contains(before, w.as_bytes()))
         || kw
             .pan_context_phrases
             .iter()
@@ -51,13 +52,21 @@ pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
 /// Returns true if and only if an expiry keyword or an `MM/YY` date follows `end` on its line.
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
     let (_, after) = line_window(bytes, end, end, 0, EXPIRY_AHEAD);
+    let ascii = after.is_ascii();
     words(after).any(|w| is_listed(w, &kw.expiry_en))
         || kw
             .expiry_phrases
             .iter()
             .any(|p| contains_ignore_ascii_case(after, p.as_bytes()))
-        || kw.expiry_ja.iter().any(|w| contains(after, w.as_bytes()))
+        || (kw.expiry_ja.iter()).any(|w| may_hold(ascii, w) && contains(after, w.as_bytes()))
         || has_mm_yy(after)
+}
+
+/// False when a text that is all ASCII (`ascii`) cannot hold `word`: the Japanese words
+/// are looked for only in the few lines that have a byte outside ASCII (these rules run for
+/// every card number found).
+fn may_hold(ascii: bool, word: &str) -> bool {
+    !ascii || word.is_ascii()
 }
 
 /// Returns true if and only if `needle` occurs in `hay` (a few dozen bytes: a searcher would
