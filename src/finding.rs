@@ -116,16 +116,23 @@ impl fmt::Debug for Masked {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Fingerprint(pub [u8; 16]);
 
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One write of 32 hex digits: every finding of a report shows one.
+impl Fingerprint {
+    /// The 32 lower-case hex digits every report shows.
+    pub fn hex(&self) -> [u8; 32] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = [0u8; 32];
         for (pair, b) in hex.chunks_exact_mut(2).zip(self.0) {
             pair[0] = HEX[usize::from(b >> 4)];
             pair[1] = HEX[usize::from(b & 15)];
         }
-        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+        hex
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One write of 32 hex digits: every finding of a report shows one.
+        f.write_str(std::str::from_utf8(&self.hex()).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Locating findings: 1-based lines and byte columns of the decoded text, byte offsets of
 //! the file, counted once per byte as chunks go by.
 
+use std::sync::Arc;
+
 use crate::finding::Finding;
 use crate::report::{CvvLocation, Record};
 use crate::source::Chunk;
@@ -100,7 +102,7 @@ pub fn count_newlines(bytes: &[u8]) -> usize {
 }
 
 /// Turns a finding (spans in chunk coordinates) into a located record.
-pub fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &str, f: &Finding) -> Record {
+pub fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &Arc<str>, f: &Finding) -> Record {
     let start = chunk.file_offset(f.span.start);
     let end = chunk.file_offset(f.span.end);
     let cvv = f.cvv.map(|c| {
@@ -129,7 +131,7 @@ pub fn locate(chunk: &Chunk<'_>, lines: &LineTracker, path: &str, f: &Finding) -
         offset: start,
         length: end - start,
     };
-    record(path.to_string(), f, at, cvv, None)
+    record(Arc::clone(path), f, at, cvv, None)
 }
 
 /// Where a finding is: 1-based line and byte column, byte offset and length.
@@ -142,7 +144,7 @@ struct Location {
 
 /// A record of `f` at `at`; the one place a finding becomes a record.
 fn record(
-    path: String,
+    path: Arc<str>,
     f: &Finding,
     at: Location,
     cvv: Option<CvvLocation>,
@@ -194,7 +196,7 @@ pub fn history_record(a: &crate::git::Added, f: &Finding) -> Record {
         length: f.span.len() as u64,
     };
     record(
-        a.path.clone(),
+        a.path.as_str().into(),
         f,
         at,
         cvv,

@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::detect::{Detector, Document};
@@ -413,7 +413,8 @@ impl<'a> Shared<'a> {
         mut target: Target<'_>,
         depth: usize,
     ) -> Result<FileResult, String> {
-        let display = messages::escape_path(path);
+        // Shared by every record of the file.
+        let display: Arc<str> = messages::escape_path(path).into();
         let stream = matches!(target, Target::Stream(_));
         // A stream is passed through byte for byte: no decompression, no decoding, and no
         // waiting for a first block to sniff.
@@ -590,7 +591,7 @@ impl<'a> Shared<'a> {
     fn locate_batch(
         &self,
         done: &SearchedBatch,
-        display: &str,
+        display: &Arc<str>,
         lines: &mut LineTracker,
         result: &mut FileResult,
     ) {
@@ -774,7 +775,7 @@ impl<'a> Shared<'a> {
         findings: &[Finding],
         verdicts: Vec<crate::detect::Verdict>,
         masked: Option<&[u8]>,
-        path: &str,
+        path: &Arc<str>,
         lines: &mut LineTracker,
         result: &mut FileResult,
     ) {
@@ -863,7 +864,13 @@ impl<'a> Shared<'a> {
             for r in &result.records {
                 *s.findings.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
                 if let Some(b) = &r.brand {
-                    *s.findings.by_brand.entry(b.to_string()).or_insert(0) += 1;
+                    // A brand's name is copied once, not once per finding.
+                    match s.findings.by_brand.get_mut(&**b) {
+                        Some(n) => *n += 1,
+                        None => {
+                            s.findings.by_brand.insert(b.to_string(), 1);
+                        }
+                    }
                 }
                 s.test_cards += u64::from(r.test_card);
                 s.failing += u64::from(match &self.cfg.redact {

@@ -30,8 +30,8 @@ pub struct CvvLocation {
 /// A finding located in a file, ready to print.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// The path as walked, lossily decoded.
-    pub path: String,
+    /// The path as walked, lossily decoded (shared by the records of a file).
+    pub path: Arc<str>,
     /// 1-based line (decoded, decompressed text).
     pub line: u64,
     /// 1-based byte column.
