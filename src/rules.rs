@@ -343,17 +343,75 @@ pub struct CvvWordsSyntax {
 /// Longest single keyword (a word the context rules look up, not a phrase).
 pub const MAX_WORD_LEN: usize = 32;
 
+/// Lower-case keywords, looked up by a word of the text in any case. The context rules look
+/// up the words around every card number found; most words of a line (`id`, `seq`, `INFO`)
+/// start with a letter, or have a length, that no keyword has, and are turned down by two
+/// bit tests before any hashing.
+#[derive(Clone, Debug, Default)]
+pub struct WordSet {
+    words: HashSet<String>,
+    /// Bit `i`: a keyword starts with the `i`th letter (or a byte of `i % 32`, for others).
+    first: u32,
+    /// Bit `n`: a keyword has `n` bytes (63 for all longer ones).
+    lengths: u64,
+}
+
+impl WordSet {
+    /// Adds a keyword (stored as given: lower-case it first); false if it was there.
+    pub fn insert(&mut self, word: String) -> bool {
+        if let Some(&b) = word.as_bytes().first() {
+            self.first |= 1 << (b & 31);
+        }
+        self.lengths |= 1 << word.len().min(63);
+        self.words.insert(word)
+    }
+
+    /// Returns true if and only if `word`, in lower case, is one of the keywords.
+    pub fn contains_word(&self, word: &[u8]) -> bool {
+        // ASCII letters of either case share their low five bits.
+        let Some(&b) = word.first() else {
+            return self.words.contains("");
+        };
+        if self.first >> (b & 31) & 1 == 0 || self.lengths >> word.len().min(63) & 1 == 0 {
+            return false;
+        }
+        let mut buf = [0u8; MAX_WORD_LEN];
+        let Some(lower) = buf.get_mut(..word.len()) else {
+            return false;
+        };
+        for (l, &b) in lower.iter_mut().zip(word) {
+            *l = b.to_ascii_lowercase();
+        }
+        std::str::from_utf8(lower).is_ok_and(|w| self.words.contains(w))
+    }
+
+    /// The keywords, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.words.iter()
+    }
+}
+
+impl FromIterator<String> for WordSet {
+    fn from_iter<I: IntoIterator<Item = String>>(iter: I) -> WordSet {
+        let mut set = WordSet::default();
+        for w in iter {
+            set.insert(w);
+        }
+        set
+    }
+}
+
 /// Checked keywords.
 #[derive(Clone, Debug)]
 pub struct Keywords {
     /// PAN-context words, lower-case ASCII.
-    pub pan_context_en: HashSet<String>,
+    pub pan_context_en: WordSet,
     /// Multi-word English PAN-context phrases, lower-case.
     pub pan_context_phrases: Vec<String>,
     /// Japanese PAN-context words.
     pub pan_context_ja: Vec<String>,
     /// Expiry words, lower-case ASCII.
-    pub expiry_en: HashSet<String>,
+    pub expiry_en: WordSet,
     /// Multi-word English expiry phrases (`valid thru`), lower-case.
     pub expiry_phrases: Vec<String>,
     /// Japanese expiry words.
@@ -365,7 +423,7 @@ pub struct Keywords {
     /// Preferred three-letter pieces of the security-code words (see [`CvvWordsSyntax`]).
     pub cvv_anchors: Vec<String>,
     /// Not-a-card key words, lower-case.
-    pub not_card_keys: HashSet<String>,
+    pub not_card_keys: WordSet,
 }
 
 impl Keywords {
@@ -414,7 +472,7 @@ impl Keywords {
         }
         let lower = |v: &[String]| v.iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>();
         // Phrases are searched for in the text; single words are looked up among its words.
-        let split = |v: &[String]| -> (Vec<String>, HashSet<String>) {
+        let split = |v: &[String]| -> (Vec<String>, WordSet) {
             let (phrases, words): (Vec<String>, Vec<String>) =
                 lower(v).into_iter().partition(|w| w.contains(' '));
             (phrases, words.into_iter().collect())
@@ -449,7 +507,22 @@ pub struct TestCardsSyntax {
 
 /// Well-known public test card numbers.
 #[derive(Clone, Debug, Default)]
-pub struct TestCards(HashSet<Vec<u8>>);
+pub struct TestCards {
+    cards: HashSet<Vec<u8>>,
+    /// Bit `n` (of 1,024): a listed number ends in the three digits of `n`. Every card
+    /// number found is looked up; nearly all are turned down here, without hashing.
+    tails: [u64; 16],
+}
+
+/// The value of the last three digits of `digits`, if it has three.
+fn tail_of(digits: &[u8]) -> Option<usize> {
+    let [a, b, c] = *digits.last_chunk::<3>()?;
+    Some(
+        [a, b, c]
+            .iter()
+            .fold(0, |n, &d| n * 10 + usize::from(d.wrapping_sub(b'0') % 10)),
+    )
+}
 
 impl TestCards {
     /// Parses the test-card file; every entry must pass Luhn.
@@ -471,12 +544,17 @@ impl TestCards {
             }
             set.insert(c.into_bytes());
         }
-        Ok(TestCards(set))
+        let mut tails = [0u64; 16];
+        for t in set.iter().filter_map(|c| tail_of(c)) {
+            tails[t / 64] |= 1 << (t % 64);
+        }
+        Ok(TestCards { cards: set, tails })
     }
 
     /// Returns true if and only if `digits` is a listed public test number.
     pub fn contains(&self, digits: &[u8]) -> bool {
-        self.0.contains(digits)
+        tail_of(digits).is_none_or(|t| self.tails[t / 64] >> (t % 64) & 1 == 1)
+            && self.cards.contains(digits)
     }
 }
 
@@ -514,6 +592,45 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_sets_find_their_words_in_any_case_and_nothing_else() {
+        let set: WordSet = ["card", "pan", "cardholder", "3ds"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        for w in ["card", "CARD", "Pan", "cardHolder", "3DS"] {
+            assert!(set.contains_word(w.as_bytes()), "{w}");
+        }
+        // Same first letter or same length as a keyword, or both, yet not one.
+        for w in ["cart", "cards", "pane", "id", "par", "", "c", "xard"] {
+            assert!(!set.contains_word(w.as_bytes()), "{w}");
+        }
+        let mut more = set.clone();
+        assert!(more.insert("exp".into()));
+        assert!(!more.insert("exp".into()));
+        assert!(more.contains_word(b"Exp") && !set.contains_word(b"exp"));
+    }
+
+    #[test]
+    fn every_listed_test_card_is_found_and_no_other_number() {
+        let syntax: TestCardsSyntax = serde_json::from_str(BUILTIN_TEST_CARDS).unwrap();
+        let cards = TestCards::parse(BUILTIN_TEST_CARDS, "builtin").unwrap();
+        for c in &syntax.cards {
+            assert!(
+                cards.contains(c.as_bytes()),
+                "{}",
+                crate::mask::display_pan(c.as_bytes())
+            );
+            // The same number with another last digit, or one digit less, is not listed.
+            let mut other = c.clone().into_bytes();
+            let last = other.len() - 1;
+            other[last] = b'0' + (other[last] - b'0' + 1) % 10;
+            assert!(!cards.contains(&other));
+            assert!(!cards.contains(&c.as_bytes()[..last]));
+        }
+        assert!(!cards.contains(b"") && !cards.contains(b"42"));
+    }
 
     #[test]
     fn shipped_rules_pass_the_checker() {

@@ -3,7 +3,7 @@
 
 use crate::rules::Keywords;
 
-use super::lookalike::{is_listed, words};
+use super::lookalike::words;
 
 /// How far back on the same line card words are looked for.
 const CONTEXT_BACK: usize = 64;
@@ -38,7 +38,7 @@ fn line_window(
 pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
     let (before, _) = line_window(bytes, start, start, CONTEXT_BACK, 0);
     let ascii = before.is_ascii();
-    words(before).any(|w| is_listed(w, &kw.pan_context_en))
+    words(before).any(|w| kw.pan_context_en.contains_word(w))
         || kw
             .pan_context_ja
             .iter()
@@ -53,7 +53,7 @@ pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
     let (_, after) = line_window(bytes, end, end, 0, EXPIRY_AHEAD);
     let ascii = after.is_ascii();
-    words(after).any(|w| is_listed(w, &kw.expiry_en))
+    words(after).any(|w| kw.expiry_en.contains_word(w))
         || kw
             .expiry_phrases
             .iter()

@@ -4,8 +4,7 @@
 //! something else.
 
 use crate::finding::Span;
-use crate::rules::{Keywords, MAX_WORD_LEN};
-use std::collections::HashSet;
+use crate::rules::Keywords;
 
 /// Returns true if and only if `b` continues an identifier-like token.
 #[inline]
@@ -165,18 +164,6 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// Returns true if and only if `word`, lower-cased, is in `set` (of lower-case words).
-pub fn is_listed(word: &[u8], set: &HashSet<String>) -> bool {
-    let mut buf = [0u8; MAX_WORD_LEN];
-    let Some(lower) = buf.get_mut(..word.len()) else {
-        return false;
-    };
-    for (l, &b) in lower.iter_mut().zip(word) {
-        *l = b.to_ascii_lowercase();
-    }
-    std::str::from_utf8(lower).is_ok_and(|w| set.contains(w))
-}
-
 /// Splits an identifier into lower-case words (see [`words`]).
 pub fn split_words(ident: &[u8]) -> Vec<String> {
     words(ident)
@@ -188,8 +175,8 @@ pub fn split_words(ident: &[u8]) -> Vec<String> {
 /// not a card (`imei`, `order_id`, `tracking_no`) and nothing that is one.
 pub fn has_not_card_key(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
     let key = key_before(bytes, start);
-    !words(key).any(|w| is_listed(w, &kw.pan_context_en))
-        && words(key).any(|w| is_listed(w, &kw.not_card_keys))
+    !words(key).any(|w| kw.pan_context_en.contains_word(w))
+        && words(key).any(|w| kw.not_card_keys.contains_word(w))
 }
 
 #[cfg(test)]
