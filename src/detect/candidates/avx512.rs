@@ -2,11 +2,13 @@
 //! 4), run in groups of blocks: a 512-bit register holds the 64-bit masks of eight blocks,
 //! so the pass decides for eight at once which ones are quiet (nothing in them to look at)
 //! and skips those. On typical logs nine blocks in ten are quiet and the pass is ~18%
-//! faster than the AVX2 build; on digit-dense files it measures the same. (A block is also
+//! faster than the AVX2 build; on digit-dense files grouping gains nothing, and checking
+//! the Luhn sums of a window's ids together ([`luhn_ends`]) made it ~15% faster. (A block is also
 //! classified in one register here; alone, that measured no faster than the AVX2 halves.)
 //!
-//! Required: AVX-512 VBMI2 as well as BW and F. Not for its instructions: it marks the CPUs
-//! that do not lower their clock much for 512-bit work. On a Cascade Lake server (BW
+//! Required: AVX-512 VBMI2 as well as BW, F and VBMI (VBMI's byte permutes serve the Luhn
+//! check of [`luhn_ends`]). VBMI2 not for its instructions: it marks the CPUs that do not
+//! lower their clock much for 512-bit work. On a Cascade Lake server (BW
 //! without VBMI2) an earlier AVX-512 block pass measured 9% slower than the AVX2 one
 //! (README, "Tried and dropped"); simdjson's Ice Lake kernel asks for VBMI2 too.
 
