@@ -841,7 +841,9 @@ fn token_run_top(m: super::blocks::Masks, next_digit: u64) -> u64 {
 /// (`masks_at` and `anchor_in_block` block by block otherwise), which fills their masks,
 /// returns the loud ones (anchor or non-ASCII byte) and, when asked, the quiet ones: blocks
 /// in which, with no run open into them and no keyword before, the pass would do nothing
-/// but carry bits to the next. Those are skipped.
+/// but carry bits to the next. Those are skipped. `luhn_ends(bytes, at, w)`: the last digits
+/// of the runs of the 64 bytes from `at` (digit bits `w`) that pass the Luhn check, from a
+/// vector check of all of them at once; `None` where each run is to be checked on its own.
 #[inline(always)]
 fn relevant<const WIDE: bool, const GROUPED: bool>(
     bytes: &[u8],
@@ -1320,7 +1322,8 @@ fn chained_tokens_of_run(
 /// `shapes.min_plain` digits or more are found from the bits at once and handed on in a loop that
 /// branches once per token, where the general walk mispredicted about one branch per token
 /// (group end, window end, token length). `None` if some group is short: the general walk
-/// decides. Otherwise what [`tokens_of_run`] returns.
+/// decides. Otherwise what [`tokens_of_run`] returns. `luhn_ends`, when it can, gives the
+/// Luhn check of every run of the window at once (see [`relevant`]).
 #[inline(always)]
 fn standalone_tokens_of_run(
     bytes: &[u8],
@@ -1347,7 +1350,7 @@ fn standalone_tokens_of_run(
         return None;
     }
     let mut long = starts & runs.at_least(shapes.min_plain) & !unfinished;
-    if let Some(passing) = luhn_ends(bytes, at, w).filter(|_| shapes.luhn) {
+    if let Some(passing) = shapes.luhn.then(|| luhn_ends(bytes, at, w)).flatten() {
         // The Luhn check was made for every run at once: walk the ends of the runs of at
         // most MAX_DIGITS digits that pass it (one in ten), not every long run.
         let r16 = runs.at_least(16);
