@@ -34,6 +34,19 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// A token at `span` with no digits or groups taken yet.
+    #[inline(always)]
+    fn empty(span: Span, sep: Option<&'static [u8]>) -> Candidate {
+        Candidate {
+            span,
+            digits: [0; PADDED],
+            ndigits: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            sep,
+        }
+    }
+
     /// The token's digits, without separators; `None` when it has more than 19.
     pub fn digits(&self) -> Option<&[u8]> {
         (self.ndigits <= MAX_DIGITS).then(|| &self.digits[..self.ndigits])
@@ -346,21 +359,12 @@ fn token_at<const WIDE: bool>(
         }
         return end;
     }
-    let mut c = Candidate {
-        span: Span::new(start, end),
-        digits: [0; PADDED],
-        ndigits: 0,
-        groups: [0; MAX_GROUPS],
-        ngroups: 0,
-        sep,
-    };
     if sep.is_none() && end - start == ndigits {
         // One plain run of ASCII digits, the common case.
-        append_digits(&mut c, bytes, start, ndigits);
-        push_group(&mut c, u8::try_from(ndigits).unwrap_or(u8::MAX));
-        on_number(c);
+        on_number(plain_candidate(bytes, start, ndigits));
         return end;
     }
+    let mut c = Candidate::empty(Span::new(start, end), sep);
     let mut i = start;
     let mut group = 0u8;
     while i < end {
@@ -1265,14 +1269,7 @@ fn chained_tokens_of_run(
         if !complete && i + first >= len {
             return Some(token);
         }
-        let mut c = Candidate {
-            span: Span::new(start, start),
-            digits: [0; PADDED],
-            ndigits: 0,
-            groups: [0; MAX_GROUPS],
-            ngroups: 0,
-            sep: None,
-        };
+        let mut c = Candidate::empty(Span::new(start, start), None);
         let mut second = Span::new(start, start);
         let mut g = first;
         loop {
@@ -1392,14 +1389,7 @@ fn standalone_tokens_of_run(
 /// The token of the `n` ASCII digits at `start`, written plain.
 #[inline(always)]
 fn plain_candidate(bytes: &[u8], start: usize, n: usize) -> Candidate {
-    let mut c = Candidate {
-        span: Span::new(start, start + n),
-        digits: [0; PADDED],
-        ndigits: 0,
-        groups: [0; MAX_GROUPS],
-        ngroups: 0,
-        sep: None,
-    };
+    let mut c = Candidate::empty(Span::new(start, start + n), None);
     append_digits(&mut c, bytes, start, n);
     push_group(&mut c, u8::try_from(n).unwrap_or(u8::MAX));
     c

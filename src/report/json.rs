@@ -102,8 +102,14 @@ fn write_line(r: &Record, path: &[u8], out: &mut Vec<u8>) {
     number(out, b",\"column\":", r.column);
     number(out, b",\"offset\":", r.offset);
     number(out, b",\"length\":", r.length);
-    out.extend_from_slice(b",\"kind\":");
-    json_string(out, r.kind.as_str());
+    // Kinds, confidences and fingerprints are lower-case letters and digits: nothing to
+    // escape.
+    let plain = |out: &mut Vec<u8>, key: &[u8], s: &[u8]| {
+        out.extend_from_slice(key);
+        out.extend_from_slice(s);
+        out.push(b'"');
+    };
+    plain(out, b",\"kind\":\"", r.kind.as_str().as_bytes());
     out.extend_from_slice(b",\"brand\":");
     match &r.brand {
         Some(b) => json_string(out, b),
@@ -111,8 +117,7 @@ fn write_line(r: &Record, path: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(b",\"masked\":");
     json_string(out, r.masked.as_str());
-    out.extend_from_slice(b",\"confidence\":");
-    json_string(out, r.confidence.as_str());
+    plain(out, b",\"confidence\":\"", r.confidence.as_str().as_bytes());
     out.extend_from_slice(if r.test_card {
         b",\"test_card\":true,\"cvv\":"
     } else {
@@ -127,9 +132,7 @@ fn write_line(r: &Record, path: &[u8], out: &mut Vec<u8>) {
         }
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(b",\"fingerprint\":\"");
-    out.extend_from_slice(&r.fingerprint.hex());
-    out.push(b'"');
+    plain(out, b",\"fingerprint\":\"", &r.fingerprint.hex());
     if let Some((commit, date)) = &r.commit {
         out.extend_from_slice(b",\"commit\":");
         json_string(out, commit);
