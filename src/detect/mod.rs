@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::finding::{Confidence, Finding, Kind, Masked, Span};
 use crate::fingerprint::Key;
 use crate::mask;
-use crate::rules::Rules;
+use crate::rules::{Brand, Rules};
 
 use anchors::Anchors;
 use candidates::{Candidate, Shapes, for_each_relevant_token, for_each_token};
@@ -198,10 +198,11 @@ impl Detector {
             // Most long numbers fail a test of their digits alone (nine in ten the Luhn
             // check), which costs less than the context rules `judge` applies first (they
             // decide the reason `--explain` shows).
-            if trace.is_none() && !self.digits_may_be_pan(&c) {
+            let brand = self.brand_of_digits(&c);
+            if trace.is_none() && brand.is_none() {
                 return;
             }
-            let outcome = self.judge(bytes, &c);
+            let outcome = self.judge(bytes, &c, brand);
             if let Some(t) = trace.as_deref_mut() {
                 t.push(Verdict {
                     span: c.span,
@@ -232,7 +233,10 @@ impl Detector {
         }
         let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(bytes, doc, &mut pans);
-        let mut out: Vec<Finding> = pans.into_iter().map(|p| self.finish(p)).collect();
+        // Not collected in place: a finding is smaller than a hit, and shrinking the buffer
+        // copied it (realloc) on every chunk with findings.
+        let mut out: Vec<Finding> = Vec::with_capacity(pans.len() + lone.len());
+        out.extend(pans.into_iter().map(|p| self.finish(p)));
         for code in lone {
             let digits = &bytes[code.code.start..code.code.end];
             out.push(Finding {
@@ -253,17 +257,19 @@ impl Detector {
     }
 
     /// The tests of [`Detector::judge`] on the digits alone, cheapest first: length, Luhn,
-    /// brand table. False only when `judge` would reject the token.
+    /// brand table. The brand of a token that passes them; `None` only when `judge` would
+    /// reject the token.
     #[inline]
-    fn digits_may_be_pan(&self, c: &Candidate) -> bool {
-        c.ndigits >= MIN_PAN_DIGITS
-            && c.passes_luhn()
-            && c.digits()
-                .is_some_and(|d| self.rules.brands.lookup(d).is_some())
+    fn brand_of_digits(&self, c: &Candidate) -> Option<&Brand> {
+        if c.ndigits < MIN_PAN_DIGITS || !c.passes_luhn() {
+            return None;
+        }
+        self.rules.brands.lookup(c.digits()?)
     }
 
-    /// Decides whether one token is a PAN; `Err` holds the rejecting rule.
-    fn judge(&self, bytes: &[u8], c: &Candidate) -> Result<PanHit, Reject> {
+    /// Decides whether one token is a PAN; `Err` holds the rejecting rule. `brand`: what
+    /// [`Detector::brand_of_digits`] gave.
+    fn judge(&self, bytes: &[u8], c: &Candidate, brand: Option<&Brand>) -> Result<PanHit, Reject> {
         let track = if c.sep.is_none() && (13..=19).contains(&c.ndigits) {
             track::track_around(bytes, c.span)
         } else {
@@ -293,11 +299,12 @@ impl Detector {
                 "digit groups are not a card layout (e.g. 4-4-4-4, 4-6-5)",
             ));
         }
-        if !c.passes_luhn() {
-            return Err(Reject::Rule("fails the Luhn check"));
-        }
-        let Some(brand) = self.rules.brands.lookup(digits) else {
-            return Err(Reject::NoBrand(digits.len()));
+        let Some(brand) = brand else {
+            return Err(if c.passes_luhn() {
+                Reject::NoBrand(digits.len())
+            } else {
+                Reject::Rule("fails the Luhn check")
+            });
         };
         let mut buf = [0u8; candidates::MAX_DIGITS];
         buf[..digits.len()].copy_from_slice(digits);
