@@ -88,26 +88,48 @@ impl Confidence {
 /// A masked display form of card data, e.g. `411111******1111` or `***`.
 ///
 /// Only the masking functions in [`crate::mask`] construct one, so a `Masked` never holds a
-/// full PAN.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Masked(pub(crate) String);
+/// full PAN. Held inline (a card number has at most 19 digits): every finding makes one,
+/// and a heap string for each, copied into its record, was two allocations per finding.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Masked {
+    len: u8,
+    text: [u8; Masked::MAX],
+}
 
 impl Masked {
+    /// The longest display form: a card number's 19 digits.
+    pub(crate) const MAX: usize = 19;
+
+    /// The display form of `text`: ASCII digits and `*` only, at most [`Masked::MAX`] of
+    /// them; any other byte, or any past the limit, shows as `*` or is dropped.
+    pub(crate) fn new(text: &[u8]) -> Masked {
+        let mut m = Masked {
+            len: 0,
+            text: [b'*'; Masked::MAX],
+        };
+        for (slot, &b) in m.text.iter_mut().zip(text) {
+            *slot = if b.is_ascii_digit() { b } else { b'*' };
+        }
+        m.len = text.len().min(Masked::MAX) as u8;
+        m
+    }
+
     /// The masked text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ASCII is ever stored (see `new`).
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
     }
 }
 
 impl fmt::Display for Masked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Masked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Masked({})", self.0)
+        write!(f, "Masked({})", self.as_str())
     }
 }
 

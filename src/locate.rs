@@ -158,7 +158,7 @@ fn record(
         length: at.length,
         kind: f.kind,
         brand: f.brand.clone(),
-        masked: f.masked.clone(),
+        masked: f.masked,
         confidence: f.confidence,
         test_card: f.test_card,
         cvv,

@@ -20,15 +20,18 @@ pub fn display_pan(digits: &[u8]) -> Masked {
         }
     };
     // Bytes, not chars: this runs for every finding.
-    let bytes: Vec<u8> = (digits.iter().enumerate())
-        .map(|(i, &d)| if shown(i) && d.is_ascii() { d } else { b'*' })
-        .collect();
-    Masked(String::from_utf8(bytes).unwrap_or_default())
+    let mut bytes = [b'*'; Masked::MAX];
+    for (i, (slot, &d)) in bytes.iter_mut().zip(digits).enumerate() {
+        if shown(i) {
+            *slot = d;
+        }
+    }
+    Masked::new(&bytes[..n.min(Masked::MAX)])
 }
 
 /// The display form of a security code: one `*` per digit.
 pub fn display_code(len: usize) -> Masked {
-    Masked("*".repeat(len))
+    Masked::new(&[b'*'; Masked::MAX][..len.min(Masked::MAX)])
 }
 
 /// Masks the ASCII digits of `bytes` in place with `mask_char`, keeping the first `keep_first`

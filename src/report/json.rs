@@ -207,7 +207,7 @@ mod tests {
                         length: n[3],
                         kind,
                         brand: brand.map(Into::into),
-                        masked: Masked(masked),
+                        masked: Masked::new(masked.as_bytes()),
                         confidence,
                         test_card,
                         cvv: cvv.map(|[line, column, length]| CvvLocation {
