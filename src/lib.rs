@@ -32,6 +32,7 @@ pub mod finding;
 pub mod fingerprint;
 pub mod git;
 pub mod locate;
+pub mod mapped;
 pub mod mask;
 pub mod messages;
 pub mod policy;

@@ -379,11 +379,20 @@ impl<'a> Shared<'a> {
                 Ok(_) => return self.skip(SkipReason::Special),
                 Err(e) => return self.fail(Some(&h.path), &walk::io_reason(&e)),
             };
+            let len = opened.len();
             let target = match writing {
                 Some(_) => Target::File(Box::new(Writer::Pending(opened))),
                 None => Target::None,
             };
-            match self.process(&h.path, Box::new(file), target) {
+            // Scanning only: a file being masked is read, never mapped.
+            let processed = if self.cfg.redact.is_none() {
+                Source::open_file(file, len, self.cfg.decompress)
+                    .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))
+                    .and_then(|source| self.process_source(&h.path, source, target, 0))
+            } else {
+                self.process(&h.path, Box::new(file), target)
+            };
+            match processed {
                 Ok(r) => return self.emit(r),
                 Err(e) if e == CHANGED => continue,
                 Err(e) => return self.fail(Some(&h.path), &e),
@@ -410,20 +419,31 @@ impl<'a> Shared<'a> {
         &self,
         path: &Path,
         reader: Box<dyn Read + Send>,
+        target: Target<'_>,
+        depth: usize,
+    ) -> Result<FileResult, String> {
+        // A stream is passed through byte for byte: no decompression, no decoding, and no
+        // waiting for a first block to sniff.
+        let source = if matches!(target, Target::Stream(_)) {
+            Source::raw(reader)
+        } else {
+            Source::open(reader, self.cfg.decompress)
+                .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))?
+        };
+        self.process_source(path, source, target, depth)
+    }
+
+    /// [`Shared::process_at`] for an input already opened and sniffed.
+    fn process_source(
+        &self,
+        path: &Path,
+        source: Source,
         mut target: Target<'_>,
         depth: usize,
     ) -> Result<FileResult, String> {
         // Shared by every record of the file.
         let display: Arc<str> = messages::escape_path(path).into();
         let stream = matches!(target, Target::Stream(_));
-        // A stream is passed through byte for byte: no decompression, no decoding, and no
-        // waiting for a first block to sniff.
-        let source = if stream {
-            Source::raw(reader)
-        } else {
-            Source::open(reader, self.cfg.decompress)
-                .map_err(|e| format!("cannot read: {}", walk::io_reason(&e)))?
-        };
         if let Some(kind) = source.sniffed.archive.filter(|_| !stream) {
             let writing = matches!(target, Target::File(_));
             return self.process_archive(path, source, kind, depth, writing);

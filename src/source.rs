@@ -6,12 +6,15 @@
 //! detector [`crate::detect::CONTEXT`] bytes on both sides of that range, so a card number
 //! split across two reads is found exactly once. Never writes.
 
+use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::ops::Range;
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
 use crate::detect::CONTEXT;
+use crate::mapped::MappedFile;
 
 /// Bytes read per buffer (before the carried overlap).
 pub const CHUNK_SIZE: usize = 1 << 20;
@@ -127,9 +130,9 @@ pub struct Chunk<'a> {
 }
 
 /// A chunk as it is handed to the callback of [`Source::for_each_slot`]: in the
-/// reader's buffer, which the callback may take.
+/// reader's buffer (or the file's map), which the callback may take.
 pub struct ChunkSlot<'a> {
-    buf: &'a mut Vec<u8>,
+    bytes: SlotBytes<'a>,
     commit: Range<usize>,
     offset: u64,
     last: bool,
@@ -140,11 +143,22 @@ pub struct ChunkSlot<'a> {
     taken: bool,
 }
 
+/// Where the bytes of a [`ChunkSlot`] are.
+enum SlotBytes<'a> {
+    /// In the reader's buffer.
+    Read(&'a mut Vec<u8>),
+    /// In a mapped file: this range of it.
+    Mapped(&'a Arc<MappedFile>, Range<usize>),
+}
+
 impl ChunkSlot<'_> {
     /// The chunk.
     pub fn chunk(&self) -> Chunk<'_> {
         Chunk {
-            bytes: self.buf,
+            bytes: match &self.bytes {
+                SlotBytes::Read(buf) => buf,
+                SlotBytes::Mapped(file, range) => &file.bytes()[range.clone()],
+            },
             commit: self.commit.clone(),
             offset: self.offset,
             last: self.last,
@@ -162,17 +176,28 @@ impl ChunkSlot<'_> {
     /// The chunk with its buffer, without copying it; reading goes on in `spare` (a
     /// buffer given back by [`OwnedChunk::into_buffer`], so that a large file does not
     /// allocate and fault in fresh memory for every chunk), into which only the look-back
-    /// the next chunk needs is copied. `None` unless [`ChunkSlot::can_take`].
+    /// the next chunk needs is copied. A chunk of a mapped file is shared, not moved.
+    /// `None` unless [`ChunkSlot::can_take`].
     pub fn take(&mut self, mut spare: Vec<u8>) -> Option<OwnedChunk> {
         if !self.can_take() {
             return None;
         }
-        spare.clear();
-        spare.reserve(self.buf.capacity());
-        spare.extend_from_slice(&self.buf[self.keep_from.min(self.buf.len())..]);
         self.taken = true;
+        let bytes = match &mut self.bytes {
+            SlotBytes::Read(buf) => {
+                spare.clear();
+                spare.reserve(buf.capacity());
+                spare.extend_from_slice(&buf[self.keep_from.min(buf.len())..]);
+                OwnedBytes::Read(std::mem::replace(buf, spare))
+            }
+            SlotBytes::Mapped(file, range) => OwnedBytes::Mapped(MappedRange {
+                file: Arc::clone(file),
+                range: range.clone(),
+                done: range.start..self.commit.end.saturating_sub(CONTEXT) + range.start,
+            }),
+        };
         Some(OwnedChunk {
-            bytes: std::mem::replace(self.buf, spare),
+            bytes,
             commit: self.commit.clone(),
             offset: self.offset,
             last: self.last,
@@ -183,22 +208,52 @@ impl ChunkSlot<'_> {
 /// A chunk of a plain (not UTF-16) source taken out of the reader, so that several chunks of
 /// one large file can be searched at the same time.
 pub struct OwnedChunk {
-    bytes: Vec<u8>,
+    bytes: OwnedBytes,
     commit: Range<usize>,
     offset: u64,
     last: bool,
 }
 
+/// Where the bytes of an [`OwnedChunk`] are.
+enum OwnedBytes {
+    /// A buffer of their own.
+    Read(Vec<u8>),
+    /// A range of a mapped file.
+    Mapped(MappedRange),
+}
+
+/// A chunk's range of a mapped file, whose pages are released
+/// ([`MappedFile::release`]) when the chunk is dropped.
+struct MappedRange {
+    file: Arc<MappedFile>,
+    range: Range<usize>,
+    /// The part no later chunk reads.
+    done: Range<usize>,
+}
+
+impl Drop for MappedRange {
+    fn drop(&mut self) {
+        self.file.release(self.done.clone());
+    }
+}
+
 impl OwnedChunk {
-    /// The buffer, for [`ChunkSlot::take`] to read into again.
+    /// The buffer, for [`ChunkSlot::take`] to read into again (an empty one for a chunk of
+    /// a mapped file).
     pub fn into_buffer(self) -> Vec<u8> {
-        self.bytes
+        match self.bytes {
+            OwnedBytes::Read(buf) => buf,
+            OwnedBytes::Mapped(..) => Vec::new(),
+        }
     }
 
     /// The chunk again.
     pub fn chunk(&self) -> Chunk<'_> {
         Chunk {
-            bytes: &self.bytes,
+            bytes: match &self.bytes {
+                OwnedBytes::Read(buf) => buf,
+                OwnedBytes::Mapped(m) => &m.file.bytes()[m.range.clone()],
+            },
             commit: self.commit.clone(),
             offset: self.offset,
             last: self.last,
@@ -229,11 +284,62 @@ fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
 /// An opened, sniffed source ready to be chunked.
 pub struct Source {
     reader: Box<dyn Read + Send>,
+    /// The file's map, when it is read through one (then `reader` is not used).
+    mapped: Option<Arc<MappedFile>>,
     /// What sniffing found.
     pub sniffed: Sniffed,
 }
 
+/// What the first bytes of an input say about its encoding, NUL bytes and archive format.
+fn sniff_text(head: &[u8], decompress: bool, container: Container) -> Sniffed {
+    let (encoding, bom) = match head.get(..2) {
+        Some([0xff, 0xfe]) => (Encoding::Utf16Le, true),
+        Some([0xfe, 0xff]) => (Encoding::Utf16Be, true),
+        _ => (utf16_without_bom(head).unwrap_or(Encoding::Bytes), false),
+    };
+    let binary = encoding == Encoding::Bytes && memchr::memchr(0, head).is_some();
+    let archive = if decompress {
+        crate::archive::sniff(head)
+    } else {
+        None
+    };
+    Sniffed {
+        container,
+        encoding,
+        binary,
+        bom,
+        archive,
+    }
+}
+
 impl Source {
+    /// [`Source::open`] for a regular file of `len` bytes, read through a map where that
+    /// pays ([`crate::mapped`]): a file of [`crate::mapped::MAP_MIN`] bytes or more that is
+    /// plain bytes (not compressed, UTF-16 or an archive). Only for reading: a map is never
+    /// written through.
+    pub fn open_file(file: File, len: u64, decompress: bool) -> io::Result<Source> {
+        if let Some(map) = MappedFile::open(&file, len)? {
+            let head = &map.bytes()[..map.bytes().len().min(SNIFF_SIZE)];
+            let container = if decompress {
+                Container::sniff(head)
+            } else {
+                Container::Plain
+            };
+            let sniffed = sniff_text(head, decompress, container);
+            if container == Container::Plain
+                && sniffed.encoding == Encoding::Bytes
+                && sniffed.archive.is_none()
+            {
+                return Ok(Source {
+                    reader: Box::new(io::empty()),
+                    mapped: Some(Arc::new(map)),
+                    sniffed,
+                });
+            }
+        }
+        Source::open(Box::new(file), decompress)
+    }
+
     /// Sniffs `raw` (a file or stdin) and prepares to decode it; `decompress` allows gzip.
     pub fn open(mut raw: Box<dyn Read + Send>, decompress: bool) -> io::Result<Source> {
         let head = read_up_to(&mut raw, SNIFF_SIZE)?;
@@ -250,33 +356,21 @@ impl Source {
         } else {
             (raw, head)
         };
-        let (encoding, bom) = match head.get(..2) {
-            Some([0xff, 0xfe]) => (Encoding::Utf16Le, true),
-            Some([0xfe, 0xff]) => (Encoding::Utf16Be, true),
-            _ => (utf16_without_bom(&head).unwrap_or(Encoding::Bytes), false),
-        };
-        let binary = encoding == Encoding::Bytes && memchr::memchr(0, &head).is_some();
-        let archive = if decompress {
-            crate::archive::sniff(&head)
-        } else {
-            None
-        };
+        let sniffed = sniff_text(&head, decompress, container);
         reader = Box::new(Cursor::new(head).chain(reader));
         Ok(Source {
             reader,
-            sniffed: Sniffed {
-                container,
-                encoding,
-                binary,
-                bom,
-                archive,
-            },
+            mapped: None,
+            sniffed,
         })
     }
 
     /// The decoded (decompressed) byte stream, for reading an archive's members.
     pub fn into_reader(self) -> Box<dyn Read + Send> {
-        self.reader
+        match self.mapped {
+            Some(map) => Box::new(Cursor::new(MappedBytes(map))),
+            None => self.reader,
+        }
     }
 
     /// A source passed through as it is, with no sniffing: for live streams, where waiting
@@ -284,6 +378,7 @@ impl Source {
     pub fn raw(reader: Box<dyn Read + Send>) -> Source {
         Source {
             reader,
+            mapped: None,
             sniffed: Sniffed {
                 container: Container::Plain,
                 encoding: Encoding::Bytes,
@@ -333,6 +428,9 @@ impl Source {
         mut f: impl FnMut(&mut ChunkSlot<'_>) -> io::Result<()>,
     ) -> io::Result<u64> {
         let chunk_size = chunk_size.max(4 * CONTEXT);
+        if let Some(map) = &self.mapped {
+            return mapped_chunks(map, chunk_size, f);
+        }
         let defer = CONTEXT;
         let mut reader = self.reader;
         let bom = self.sniffed.bom;
@@ -428,7 +526,7 @@ impl Source {
             // Keep CONTEXT bytes before the commit end as look-back for the next buffer.
             let drop = commit_end.saturating_sub(CONTEXT);
             let mut slot = ChunkSlot {
-                buf: &mut buf,
+                bytes: SlotBytes::Read(&mut buf),
                 commit: commit_start.min(commit_end)..commit_end,
                 offset,
                 last: eof,
@@ -535,6 +633,63 @@ impl Utf16Decoder {
     }
 }
 
+/// The chunks of a mapped file, as [`Source::for_each_slot`] gives those of a read one:
+/// each commits `chunk_size` bytes (the last one the rest), with [`CONTEXT`] bytes of the
+/// file on each side of its commit range where the file has them.
+fn mapped_chunks(
+    map: &Arc<MappedFile>,
+    chunk_size: usize,
+    mut f: impl FnMut(&mut ChunkSlot<'_>) -> io::Result<()>,
+) -> io::Result<u64> {
+    let len = map.bytes().len();
+    let mut from: usize = 0;
+    loop {
+        let lo = from.saturating_sub(CONTEXT);
+        // The last chunk takes the rest when no full chunk and its look-ahead are left.
+        let last = from + chunk_size + CONTEXT >= len;
+        let (to, hi) = if last {
+            (len, len)
+        } else {
+            (from + chunk_size, from + chunk_size + CONTEXT)
+        };
+        let mut slot = ChunkSlot {
+            bytes: SlotBytes::Mapped(map, lo..hi),
+            commit: from - lo..to - lo,
+            offset: lo as u64,
+            last,
+            map: None,
+            map_end: 0,
+            keep_from: 0,
+            taken: false,
+        };
+        f(&mut slot)?;
+        if !slot.taken {
+            // Done with all of it but the next chunk's look-back.
+            map.release(lo..if last { len } else { to - CONTEXT });
+        }
+        if last {
+            if map.was_cut() {
+                // As a read error: what came before is reported, and the file named.
+                return Err(io::Error::other(
+                    "the file was cut short while it was being read (log rotation?); \
+                     what followed the cut was not scanned",
+                ));
+            }
+            return Ok(len as u64);
+        }
+        from = to;
+    }
+}
+
+/// A mapped file's bytes as a reader's input (an archive read through a map).
+struct MappedBytes(Arc<MappedFile>);
+
+impl AsRef<[u8]> for MappedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,6 +772,100 @@ mod tests {
             next = offset + commit.end as u64;
         }
         assert_eq!(next, data.len() as u64);
+    }
+
+    /// The chunks of `data` written to a file and read through a map (`None` if it was
+    /// read instead), each as (bytes, commit, offset, last).
+    #[allow(clippy::type_complexity)]
+    fn mapped_chunks_of(
+        data: &[u8],
+        chunk_size: usize,
+    ) -> Option<Vec<(Vec<u8>, Range<usize>, u64, bool)>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, data).unwrap();
+        let src = Source::open_file(File::open(&path).unwrap(), data.len() as u64, true).unwrap();
+        src.mapped.as_ref()?;
+        let mut out = Vec::new();
+        let n = src
+            .for_each_chunk(chunk_size, |c| {
+                out.push((c.bytes.to_vec(), c.commit.clone(), c.offset, c.last));
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, data.len() as u64);
+        Some(out)
+    }
+
+    #[test]
+    fn mapped_chunks_tile_the_file_with_look_back_and_look_ahead() {
+        let chunk = 4 * CONTEXT;
+        let min = crate::mapped::MAP_MIN as usize;
+        for len in [
+            min,
+            min + 1,
+            min + chunk - 1,
+            min + 3 * chunk + CONTEXT,
+            5 * min + 17,
+        ] {
+            let data: Vec<u8> = (0..len as u32).map(|i| (i % 251) as u8 | 1).collect();
+            let chunks = mapped_chunks_of(&data, chunk).expect("a large plain file is mapped");
+            assert!(chunks.len() > 1, "{len}");
+            let mut next = 0u64;
+            for (i, (bytes, commit, offset, last)) in chunks.iter().enumerate() {
+                let start = offset + commit.start as u64;
+                assert_eq!(start, next, "gap or overlap in commits ({len})");
+                let at = *offset as usize;
+                assert_eq!(&bytes[..], &data[at..at + bytes.len()]);
+                // The detector sees CONTEXT bytes on each side of the commit where the
+                // file has them.
+                assert!(commit.start >= CONTEXT.min(start as usize));
+                let end = at + commit.end;
+                assert!(bytes.len() - commit.end >= CONTEXT.min(len - end));
+                assert_eq!(*last, i + 1 == chunks.len());
+                next = offset + commit.end as u64;
+            }
+            assert_eq!(next, len as u64);
+        }
+        // Compressed, UTF-16 and small files are read, not mapped.
+        let gz = {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut e, &vec![b'x'; 2 * min]).unwrap();
+            let mut z = e.finish().unwrap();
+            z.resize(2 * min, 0);
+            z
+        };
+        assert!(mapped_chunks_of(&gz, chunk).is_none());
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("ab\n".repeat(min).encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert!(mapped_chunks_of(&utf16, chunk).is_none());
+        assert!(mapped_chunks_of(&vec![b'x'; min - 1], chunk).is_none());
+    }
+
+    #[test]
+    fn a_mapped_file_cut_short_mid_scan_is_fed_whole_then_a_read_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rotated.log");
+        std::fs::write(&path, "2026-11-27 10:00:00 INFO ok\n".repeat(150_000)).unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        let src = Source::open_file(File::open(&path).unwrap(), len, true).unwrap();
+        assert!(src.mapped.is_some());
+        let mut chunks = 0;
+        let outcome = src.for_each_chunk(1 << 20, |c| {
+            if chunks == 0 {
+                // logrotate's copytruncate, while the first chunk is being searched.
+                File::options().write(true).open(&path)?.set_len(100)?;
+            } else {
+                assert!(c.bytes[c.commit.clone()].iter().all(|&b| b == 0));
+            }
+            chunks += 1;
+            Ok(())
+        });
+        assert!(chunks >= 4);
+        let e = outcome.expect_err("the cut is reported");
+        assert!(e.to_string().contains("cut short"), "{e}");
     }
 
     #[test]

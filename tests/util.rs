@@ -246,12 +246,18 @@ fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         cmd.stdin(Stdio::piped());
     }
     let mut child = cmd.spawn().expect("spawn pansweep");
-    if let Some(input) = stdin {
-        use std::io::Write;
-        let mut si = child.stdin.take().unwrap();
-        si.write_all(input).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    // Input is written on a thread of its own while the output is read: a large input
+    // written first would block once pansweep blocked on a full output pipe.
+    let out = std::thread::scope(|s| {
+        if let (Some(input), Some(mut si)) = (stdin, child.stdin.take()) {
+            s.spawn(move || {
+                use std::io::Write;
+                // pansweep may stop reading early (an error); that is its outcome to report.
+                let _ = si.write_all(input);
+            });
+        }
+        child.wait_with_output().unwrap()
+    });
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
