@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Peak memory (max RSS from /usr/bin/time -v) for one 2 GiB file and for the whole 1 GiB tree,
-# and the read-vs-mmap question for the big file, asked of ripgrep (pansweep does not map
-# files: a log truncated under a mapping kills the reader with SIGBUS). Uses the trees of
-# benches/corpus.py (built if missing).
+# and the read-vs-mmap question for the big file, asked of ripgrep too (pansweep maps plain
+# files of 64 KiB or more and releases each chunk's pages when done, so its RSS stays small;
+# src/mapped.rs guards against SIGBUS). Uses the trees of benches/corpus.py (built if missing).
 #   BENCH_DIR=/tmp/pansweep-bench benches/memory.sh
 source "$(dirname "$0")/setup.sh"
 big="$dir/big-2g.log"
