@@ -206,13 +206,19 @@ extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc
     }
     // Not ours (or the zero pages could not be mapped): the handler from before takes
     // the fault, which happens again as soon as this returns.
-    // SAFETY: a valid action: the one from before, or the default (all zero: SIG_DFL).
+    // SAFETY: a valid action: the one from before, or the default (all zero: SIG_DFL); and
+    // raise, which is async-signal-safe.
     unsafe {
         let previous = PREVIOUS
             .get()
             .copied()
             .unwrap_or_else(|| std::mem::zeroed());
         libc::sigaction(libc::SIGBUS, &raw const previous, std::ptr::null_mut());
+        // A SIGBUS sent by a process (`kill -BUS`) does not happen again on return: send it
+        // again, to be delivered to that action once this handler returns.
+        if (*info).si_code <= 0 {
+            libc::raise(libc::SIGBUS);
+        }
     }
 }
 

@@ -318,7 +318,8 @@ impl Source {
     /// plain bytes (not compressed, UTF-16 or an archive). Only for reading: a map is never
     /// written through.
     pub fn open_file(file: File, len: u64, decompress: bool) -> io::Result<Source> {
-        if let Some(map) = MappedFile::open(&file, len)? {
+        // A file that cannot be mapped (a file system without maps) is read instead.
+        if let Ok(Some(map)) = MappedFile::open(&file, len) {
             let head = &map.bytes()[..map.bytes().len().min(SNIFF_SIZE)];
             let container = if decompress {
                 Container::sniff(head)
