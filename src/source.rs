@@ -777,6 +777,7 @@ mod tests {
 
     /// The chunks of `data` written to a file and read through a map (`None` if it was
     /// read instead), each as (bytes, commit, offset, last).
+    #[cfg(target_os = "linux")]
     #[allow(clippy::type_complexity)]
     fn mapped_chunks_of(
         data: &[u8],
@@ -799,6 +800,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn mapped_chunks_tile_the_file_with_look_back_and_look_ahead() {
         let chunk = 4 * CONTEXT;
         let min = crate::mapped::MAP_MIN as usize;
@@ -846,6 +848,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn a_mapped_file_cut_short_mid_scan_is_fed_whole_then_a_read_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rotated.log");
