@@ -121,6 +121,8 @@ struct FileResult {
     changed: bool,
     /// Findings reported but left as they are (in archives, which `redact` does not rewrite).
     not_written: bool,
+    /// The buffer [`Shared::flush_findings`] formats into, kept between flushes.
+    out: Vec<u8>,
 }
 
 /// Where the masked text of a file goes.
@@ -869,7 +871,11 @@ impl<'a> Shared<'a> {
     /// Writes and counts the findings, verdicts and diff lines gathered so far, and empties
     /// them: a file with a million findings must not hold them all.
     fn flush_findings(&self, result: &mut FileResult) {
-        let mut buf = Vec::new();
+        // The file's output buffer, kept from one flush to the next: a digit-dense file
+        // flushes every thousand findings, and a fresh buffer of a few hundred KiB each time
+        // was fresh memory (page faults) each time.
+        let mut buf = std::mem::take(&mut result.out);
+        buf.clear();
         for e in &result.explained {
             explain_line(e, &self.cfg.style, &mut buf);
         }
@@ -902,16 +908,20 @@ impl<'a> Shared<'a> {
         }
         result.explained.clear();
         result.diff.clear();
-        let records = std::mem::take(&mut result.records);
-        if (self.reporter.collects() || self.cfg.collect)
-            && let Ok(mut c) = self.collected.lock()
-        {
-            c.extend(records);
+        if self.reporter.collects() || self.cfg.collect {
+            let records = std::mem::take(&mut result.records);
+            if let Ok(mut c) = self.collected.lock() {
+                c.extend(records);
+            }
+        } else {
+            // Kept for the next thousand, as the buffer is.
+            result.records.clear();
         }
         if let Ok(mut out) = self.out.lock() {
             self.progress
                 .suspend(|| write_out(&mut **out, &buf, &self.quit));
         }
+        result.out = buf;
     }
 
     fn emit(&self, mut result: FileResult) {
