@@ -147,8 +147,8 @@ pub struct ChunkSlot<'a> {
 enum SlotBytes<'a> {
     /// In the reader's buffer.
     Read(&'a mut Vec<u8>),
-    /// In a mapped file: this range of it.
-    Mapped(&'a Arc<MappedFile>, Range<usize>),
+    /// In a mapped file: this range of it, and the part of the file no later chunk reads.
+    Mapped(&'a Arc<MappedFile>, Range<usize>, Range<usize>),
 }
 
 impl ChunkSlot<'_> {
@@ -157,7 +157,7 @@ impl ChunkSlot<'_> {
         Chunk {
             bytes: match &self.bytes {
                 SlotBytes::Read(buf) => buf,
-                SlotBytes::Mapped(file, range) => &file.bytes()[range.clone()],
+                SlotBytes::Mapped(file, range, _) => &file.bytes()[range.clone()],
             },
             commit: self.commit.clone(),
             offset: self.offset,
@@ -190,10 +190,10 @@ impl ChunkSlot<'_> {
                 spare.extend_from_slice(&buf[self.keep_from.min(buf.len())..]);
                 OwnedBytes::Read(std::mem::replace(buf, spare))
             }
-            SlotBytes::Mapped(file, range) => OwnedBytes::Mapped(MappedRange {
+            SlotBytes::Mapped(file, range, done) => OwnedBytes::Mapped(MappedRange {
                 file: Arc::clone(file),
                 range: range.clone(),
-                done: range.start..self.commit.end.saturating_sub(CONTEXT) + range.start,
+                done: done.clone(),
             }),
         };
         Some(OwnedChunk {
@@ -653,8 +653,10 @@ fn mapped_chunks(
         } else {
             (from + chunk_size, from + chunk_size + CONTEXT)
         };
+        // Done with all of it but the next chunk's look-back.
+        let done = lo..if last { len } else { to - CONTEXT };
         let mut slot = ChunkSlot {
-            bytes: SlotBytes::Mapped(map, lo..hi),
+            bytes: SlotBytes::Mapped(map, lo..hi, done.clone()),
             commit: from - lo..to - lo,
             offset: lo as u64,
             last,
@@ -665,8 +667,7 @@ fn mapped_chunks(
         };
         f(&mut slot)?;
         if !slot.taken {
-            // Done with all of it but the next chunk's look-back.
-            map.release(lo..if last { len } else { to - CONTEXT });
+            map.release(done);
         }
         if last {
             if map.was_cut() {
