@@ -266,6 +266,15 @@ impl BrandTable {
             .map(|&(_, _, brand)| &self.brands[brand])
     }
 
+    /// The lengths of the numbers some brand has that start with the digits `a`, `b` (each
+    /// below 10): bit `n` for `n` digits. [`BrandTable::lookup`] finds no brand for any other
+    /// length, whatever the digits after these two.
+    pub fn lengths_after(&self, a: u8, b: u8) -> u32 {
+        LENGTHS
+            .filter(|&n| !self.buckets[bucket_of(usize::from(a), usize::from(b), n)].is_empty())
+            .fold(0, |m, n| m | 1 << n)
+    }
+
     /// Returns true if and only if `groups` (digit counts between separators) is a layout
     /// card numbers are written in.
     pub fn grouping_allowed(&self, groups: &[u8]) -> bool {

@@ -226,8 +226,12 @@ pub struct Shapes {
     /// Fewest digits of the second group of a grouped number.
     min_second: u32,
     /// Whether a plain number may be left out when it cannot be a card number by its digits
-    /// alone: more than [`MAX_DIGITS`] of them, or failing the Luhn check.
+    /// alone: more than [`MAX_DIGITS`] of them, failing the Luhn check, or a length and first
+    /// two digits that no brand has ([`Shapes::heads`]).
     luhn: bool,
+    /// Entry `10 * a + b`, bit `n - MIN_DIGITS`: some brand has numbers of `n` digits that
+    /// start with the digits `a`, `b`. Read only with `luhn`.
+    heads: [u8; 100],
 }
 
 impl Shapes {
@@ -237,6 +241,7 @@ impl Shapes {
         first_groups: 0b111_1110,
         min_second: 1,
         luhn: false,
+        heads: [u8::MAX; 100],
     };
 
     /// The tokens that can be a card number of `min_digits` or more digits, written plain or
@@ -249,6 +254,7 @@ impl Shapes {
             first_groups: 0,
             min_second: MAX_GROUP as u32,
             luhn: false,
+            heads: [u8::MAX; 100],
         };
         for layout in layouts {
             // The tokenizer chains only groups of up to MAX_GROUP digits.
@@ -263,12 +269,36 @@ impl Shapes {
         shapes
     }
 
-    /// These shapes, less the plain numbers that fail the Luhn check or have more than
-    /// [`MAX_DIGITS`] digits: what a caller that judges only card numbers needs (not one that
-    /// explains why each token failed). In digit-dense files nine ids in ten fail Luhn, and
-    /// checking them where they are costs less than handing each one on.
-    pub fn luhn_valid_plain(self) -> Shapes {
-        Shapes { luhn: true, ..self }
+    /// These shapes, less the plain numbers that cannot be a card number by their digits
+    /// alone: more than [`MAX_DIGITS`] of them, failing the Luhn check, or a length that no
+    /// brand has for their first two digits (`lengths(a, b)`: bit `n` is set when some brand
+    /// has numbers of `n` digits that start with the digits `a`, `b`). What a caller that
+    /// judges only card numbers needs (not one that explains why each token failed). In
+    /// digit-dense files nine ids in ten fail Luhn and four in five of the rest have no
+    /// brand's head: checking them where they are costs less than handing each one on.
+    pub fn luhn_valid_plain(self, lengths: impl Fn(u8, u8) -> u32) -> Shapes {
+        let mut heads = [0u8; 100];
+        for (i, h) in heads.iter_mut().enumerate() {
+            // Digits a, b: both below 10, as the index is below 100.
+            let (a, b) = ((i / 10) as u8, (i % 10) as u8);
+            *h = (lengths(a, b) >> MIN_DIGITS) as u8;
+        }
+        Shapes {
+            luhn: true,
+            heads,
+            ..self
+        }
+    }
+
+    /// Whether a plain number of `n` digits ([`MIN_DIGITS`] to [`MAX_DIGITS`]) whose first
+    /// two bytes are `a`, `b` (ASCII digits) may have a brand's head.
+    #[inline(always)]
+    fn head_allows(&self, a: u8, b: u8, n: usize) -> bool {
+        let i = usize::from(a.wrapping_sub(b'0')) * 10 + usize::from(b.wrapping_sub(b'0'));
+        let bit = n.wrapping_sub(MIN_DIGITS);
+        self.heads
+            .get(i)
+            .is_some_and(|h| bit < 8 && h >> bit & 1 == 1)
     }
 }
 
@@ -396,7 +426,8 @@ fn token_at<const WIDE: bool>(
 /// `is_code` says yes. Everything else is skipped 64 bytes at a time (see [`super::blocks`]);
 /// what is handed on is a subsequence of what [`for_each_token`] hands on, and with
 /// [`Shapes::ALL`] and no anchors exactly that, less the short runs turned down. With
-/// [`Shapes::luhn_valid_plain`], plain numbers that fail the Luhn check may be left out too.
+/// [`Shapes::luhn_valid_plain`], plain numbers that fail the Luhn check or have no brand's
+/// head may be left out too.
 pub fn for_each_relevant_token(
     bytes: &[u8],
     shapes: &Shapes,
@@ -1358,12 +1389,11 @@ fn standalone_tokens_of_run(
         while ends != 0 {
             let e = ends.trailing_zeros();
             ends &= ends - 1;
-            let g = (w << (63 - e)).leading_ones();
-            on_number(plain_candidate(
-                bytes,
-                at + (e + 1 - g) as usize,
-                g as usize,
-            ));
+            let g = (w << (63 - e)).leading_ones() as usize;
+            let start = at + e as usize + 1 - g;
+            if shapes.head_allows(bytes[start], bytes[start + 1], g) {
+                on_number(plain_candidate(bytes, start, g));
+            }
         }
     } else {
         while long != 0 {
@@ -1371,7 +1401,7 @@ fn standalone_tokens_of_run(
             long &= long - 1;
             let g = (w >> b).trailing_ones() as usize;
             let start = at + b as usize;
-            if shapes.luhn && !plain_may_be_pan(bytes, start, g) {
+            if shapes.luhn && !plain_may_be_pan(bytes, shapes, start, g) {
                 continue;
             }
             on_number(plain_candidate(bytes, start, g));
@@ -1402,10 +1432,12 @@ fn luhn_per_token(_: &[u8], _: usize, _: u64) -> Option<u64> {
 }
 
 /// False when the `n` digits at `start` cannot be a card number: more than [`MAX_DIGITS`] of
-/// them, or failing the Luhn check (made on the bytes where they are).
+/// them, no brand's head ([`Shapes::head_allows`]), or failing the Luhn check (made on the
+/// bytes where they are).
 #[inline(always)]
-fn plain_may_be_pan(bytes: &[u8], start: usize, n: usize) -> bool {
+fn plain_may_be_pan(bytes: &[u8], shapes: &Shapes, start: usize, n: usize) -> bool {
     n <= MAX_DIGITS
+        && shapes.head_allows(bytes[start], bytes[start + 1], n)
         && match bytes
             .get(start..start + PADDED)
             .and_then(|s| <&[u8; PADDED]>::try_from(s).ok())
@@ -1795,8 +1827,13 @@ mod prefilter_tests {
                 prop_assert!(numbers.contains(a), "a token of a card's shape was skipped");
             }
         }
-        // Leaving out the plain numbers that fail Luhn leaves out nothing else.
-        let (luhn_numbers, luhn_shorts) = relevant_with(bytes, &shapes.luhn_valid_plain());
+        // Leaving out the plain numbers that fail Luhn or that no brand has leaves out
+        // nothing else.
+        let brands = &rules.brands;
+        let (luhn_numbers, luhn_shorts) = relevant_with(
+            bytes,
+            &shapes.luhn_valid_plain(|a, b| brands.lengths_after(a, b)),
+        );
         prop_assert!(luhn_shorts == shorts);
         let mut rest = numbers.iter();
         for n in &luhn_numbers {
@@ -1804,11 +1841,14 @@ mod prefilter_tests {
         }
         for a in &numbers {
             let (digits, sep) = (&a.3, a.5);
-            let may_be_card = sep.is_some() || digits.as_ref().is_some_and(|d| luhn_valid(d));
+            let may_be_card = sep.is_some()
+                || digits
+                    .as_ref()
+                    .is_some_and(|d| luhn_valid(d) && brands.lookup(d).is_some());
             if may_be_card {
                 prop_assert!(
                     luhn_numbers.contains(a),
-                    "a number that passes Luhn was skipped"
+                    "a number that passes Luhn and has a brand was skipped"
                 );
             }
         }
@@ -1843,6 +1883,62 @@ mod prefilter_tests {
         let mut all = 0;
         for_each_relevant_token(text, &Shapes::ALL, None, |_| false, |_| all += 1, |_| {});
         assert!(all > seen.len(), "{all}");
+    }
+
+    /// `head` followed by digits up to `n` in all and a Luhn check digit.
+    fn luhn_number(head: &str, n: usize) -> String {
+        let mut s = format!("{head}{}", "3".repeat(n - 1 - head.len()));
+        let check = (0..10)
+            .find(|d| luhn_valid(format!("{s}{d}").as_bytes()))
+            .expect("a check digit");
+        s.push_str(&check.to_string());
+        s
+    }
+
+    #[test]
+    fn plain_numbers_that_no_brand_has_are_left_out() {
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let shapes = Shapes::new(13, rules.brands.groupings())
+            .luhn_valid_plain(|a, b| rules.brands.lengths_after(a, b));
+        // All pass the Luhn check; only the first two are some brand's (a Visa of 16 digits,
+        // a Mastercard of the 2-series); no brand's numbers start with 0, and American
+        // Express numbers have 15 digits, not 16.
+        let numbers = [
+            luhn_number("4", 16),
+            luhn_number("2221", 16),
+            luhn_number("00", 16),
+            luhn_number("34", 16),
+            luhn_number("34", 15),
+        ];
+        let text = numbers.join(" x ");
+        let mut seen = Vec::new();
+        for_each_relevant_token(
+            text.as_bytes(),
+            &shapes,
+            None,
+            |_| false,
+            |c| seen.push(c.span.start),
+            |_| {},
+        );
+        let starts: Vec<usize> = [0, 1, 4]
+            .iter()
+            .map(|&i| numbers[..i].iter().map(|n| n.len() + 3).sum())
+            .collect();
+        assert!(
+            seen == starts,
+            "numbers handed on at {seen:?}, not {starts:?}"
+        );
+        // Not left out where the shapes do not ask for it.
+        let mut all = 0;
+        for_each_relevant_token(
+            text.as_bytes(),
+            &Shapes::new(13, rules.brands.groupings()),
+            None,
+            |_| false,
+            |_| all += 1,
+            |_| {},
+        );
+        assert_eq!(all, numbers.len());
     }
 
     /// Pieces with the group sizes of card layouts, so that card-shaped tokens are common.
@@ -1927,7 +2023,8 @@ mod prefilter_tests {
         let rules = crate::rules::Rules::builtin().expect("built-in rules");
         let shapes = Shapes::new(13, rules.brands.groupings());
         let a = Anchors::of_keywords(&rules.keywords).expect("anchors");
-        for shapes in [shapes, shapes.luhn_valid_plain(), Shapes::ALL] {
+        let plain = shapes.luhn_valid_plain(|a, b| rules.brands.lengths_after(a, b));
+        for shapes in [shapes, plain, Shapes::ALL] {
             let grouped = collect(bytes, |n, s| {
                 for_each_relevant_token(bytes, &shapes, Some(&a), |_| true, n, s)
             });

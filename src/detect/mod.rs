@@ -129,7 +129,8 @@ impl Detector {
             path: "keywords".into(),
             reason: e.to_string(),
         })?;
-        let shapes = Shapes::new(MIN_PAN_DIGITS, rules.brands.groupings()).luhn_valid_plain();
+        let shapes = Shapes::new(MIN_PAN_DIGITS, rules.brands.groupings())
+            .luhn_valid_plain(|a, b| rules.brands.lengths_after(a, b));
         let anchors = Anchors::of_keywords(&rules.keywords);
         Ok(Detector {
             rules,
