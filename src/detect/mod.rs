@@ -120,6 +120,9 @@ struct PanHit {
     test_card: bool,
     base: (Confidence, &'static str),
     cvv: Option<CodeMatch>,
+    /// The code found by position ([`Detector::table_code`]), looked for when the hit is
+    /// made: its line is in the cache then, not after the whole chunk has been searched.
+    table_code: Option<Span>,
 }
 
 impl Detector {
@@ -215,7 +218,8 @@ impl Detector {
                     },
                 });
             }
-            if let Ok(hit) = outcome {
+            if let Ok(mut hit) = outcome {
+                hit.table_code = self.table_code(bytes, doc, hit.span);
                 pans.push(hit);
             }
         };
@@ -233,7 +237,7 @@ impl Detector {
             );
         }
         let lone = self.attach_codes(bytes, codes, &mut pans);
-        self.attach_table_codes(bytes, doc, &mut pans);
+        self.attach_table_codes(&mut pans);
         // Not collected in place: a finding is smaller than a hit, and shrinking the buffer
         // copied it (realloc) on every chunk with findings.
         let mut out: Vec<Finding> = Vec::with_capacity(pans.len() + lone.len());
@@ -338,6 +342,7 @@ impl Detector {
             test_card: self.rules.test_cards.contains(digits),
             base,
             cvv: None,
+            table_code: None,
         })
     }
 
@@ -404,15 +409,10 @@ impl Detector {
 
     /// Attaches security codes found by position: the CSV code column, or the SQL column
     /// list of an `INSERT`.
-    fn attach_table_codes(&self, bytes: &[u8], doc: &Document, pans: &mut [PanHit]) {
+    fn attach_table_codes(&self, pans: &mut [PanHit]) {
         for p in pans.iter_mut().filter(|p| p.cvv.is_none()) {
-            let code = match doc.table(&self.rules.keywords) {
-                Some(h) => table::csv_code(bytes, p.span, h),
-                None => None,
-            }
-            .or_else(|| table::sql_code(bytes, p.span, &self.rules.keywords));
             let want = if &*p.brand == "amex" { 4 } else { 3 };
-            if let Some(c) = code.filter(|c| c.len() == want) {
+            if let Some(c) = p.table_code.filter(|c| c.len() == want) {
                 p.cvv = Some(CodeMatch {
                     keyword: c,
                     code: c,
@@ -420,6 +420,16 @@ impl Detector {
                 });
             }
         }
+    }
+
+    /// The security code of the table row holding the card number at `pan`: the CSV code
+    /// column, or the SQL column list of an `INSERT`.
+    fn table_code(&self, bytes: &[u8], doc: &Document, pan: Span) -> Option<Span> {
+        match doc.table(&self.rules.keywords) {
+            Some(h) => table::csv_code(bytes, pan, h),
+            None => None,
+        }
+        .or_else(|| table::sql_code(bytes, pan, &self.rules.keywords))
     }
 
     fn finish(&self, p: PanHit) -> Finding {
