@@ -124,6 +124,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         g.bench_function("relevant tokens", |b| {
+            let mut newlines = pansweep::detect::lines::BlockNewlines::default();
             b.iter(|| {
                 let (mut n, mut s) = (0usize, 0usize);
                 candidates::for_each_relevant_token(
@@ -133,6 +134,7 @@ fn bench(c: &mut Criterion) {
                     |_| false,
                     |c| n += c.ndigits,
                     |sp| s += sp.end,
+                    &mut newlines,
                 );
                 black_box(n + s)
             })

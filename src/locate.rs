@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::detect::lines::newlines_in;
 use crate::finding::Finding;
 use crate::report::{CvvLocation, Record};
 use crate::source::Chunk;
@@ -50,7 +51,7 @@ impl LineTracker {
     /// Counts lines up to `to` (an index into the chunk).
     pub fn advance(&mut self, chunk: &Chunk<'_>, to: usize) {
         if to > self.pos {
-            self.add(chunk, Newlines::count(chunk.bytes, self.pos, to));
+            self.add(chunk, Newlines::count(chunk, self.pos, to));
         }
     }
 
@@ -79,17 +80,18 @@ pub struct Newlines {
 }
 
 impl Newlines {
-    /// The newlines of `bytes[from..to]`.
-    pub fn count(bytes: &[u8], from: usize, to: usize) -> Newlines {
-        let seg = &bytes[from..to];
-        let count = count_newlines(seg);
+    /// The newlines of `chunk.bytes[from..to]`, from the detector's counts where the chunk
+    /// has them.
+    pub fn count(chunk: &Chunk<'_>, from: usize, to: usize) -> Newlines {
+        let (count, last) = match chunk.newlines {
+            Some(counts) => counts.count(chunk.bytes, from, to),
+            None => newlines_in(chunk.bytes, from, to),
+        };
         Newlines {
             from,
             to,
             count,
-            last: (count > 0)
-                .then(|| memchr::memrchr(b'\n', seg).map(|i| from + i))
-                .flatten(),
+            last,
         }
     }
 }
@@ -223,7 +225,7 @@ mod tests {
             counted.enter(c);
             // Every third count starts past the tracker, which then counts itself.
             let from = c.commit.start + usize::from(chunks % 3 == 2);
-            counted.advance_counted(c, Newlines::count(c.bytes, from, c.commit.end));
+            counted.advance_counted(c, Newlines::count(c, from, c.commit.end));
             assert_eq!(
                 (here.line, here.line_start),
                 (counted.line, counted.line_start)

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::detect::lines::BlockNewlines;
 use crate::detect::{Detector, Document};
 use crate::exit::ExitCode;
 use crate::finding::{Finding, Span};
@@ -160,9 +161,16 @@ const BATCHES_IN_FLIGHT: usize = 2;
 /// Chunks of one file and the findings of each, searched on the pool.
 struct SearchedBatch {
     chunks: Vec<OwnedChunk>,
-    /// The findings of each chunk, and the newlines of its commit range if none of them
-    /// starts there.
-    found: Vec<(Vec<Finding>, Option<Newlines>)>,
+    /// The findings of each chunk, and its newlines.
+    found: Vec<(Vec<Finding>, ChunkLines)>,
+}
+
+/// The newlines of a searched chunk, counted on the pool.
+enum ChunkLines {
+    /// Those of its commit range, where no finding starts: all that is needed of it.
+    Counted(Newlines),
+    /// Those of each block, to number the lines of its findings.
+    PerBlock(BlockNewlines),
 }
 
 /// Searches the chunks of a batch at the same time (on the pool this runs in).
@@ -172,14 +180,23 @@ fn search(detector: &Detector, chunks: Vec<OwnedChunk>, doc: &Document) -> Searc
         .par_iter()
         .map(|c| {
             let chunk = c.chunk();
-            let findings = detector.find_in(chunk.bytes, doc);
-            // Most chunks have nothing to locate: their lines are counted here, while the
-            // bytes are still in this core's cache, not again by the thread that reads.
+            let mut newlines = BlockNewlines::default();
+            let findings = detector.find_counting_lines(chunk.bytes, doc, &mut newlines);
+            // Most chunks have nothing to locate: their lines are counted here, not again by
+            // the thread that reads.
             let none = !findings
                 .iter()
                 .any(|f| chunk.commit.contains(&f.span.start));
-            let lines = (none && !chunk.last)
-                .then(|| Newlines::count(chunk.bytes, chunk.commit.start, chunk.commit.end));
+            let lines = if none && !chunk.last {
+                let counted = chunk.with_newlines(&newlines);
+                ChunkLines::Counted(Newlines::count(
+                    &counted,
+                    chunk.commit.start,
+                    chunk.commit.end,
+                ))
+            } else {
+                ChunkLines::PerBlock(newlines)
+            };
             (findings, lines)
         })
         .collect();
@@ -466,6 +483,8 @@ impl<'a> Shared<'a> {
         let mut batch: Vec<OwnedChunk> = Vec::new();
         let mut spare: Vec<Vec<u8>> = Vec::new();
         let mut first_chunk = true;
+        // The newlines of each block of the chunk being searched, counted by the detector.
+        let mut newlines = BlockNewlines::default();
         // Full batches are searched on the pool while this thread reads the next one; their
         // findings come back here, each on its own channel, and are located in file order.
         let mut in_flight: std::collections::VecDeque<std::sync::mpsc::Receiver<SearchedBatch>> =
@@ -508,12 +527,17 @@ impl<'a> Shared<'a> {
                     }
                     return Ok(());
                 }
-                let chunk = &slot.chunk();
-                let (findings, verdicts) = if self.cfg.explain {
-                    self.detector.explain(chunk.bytes, doc)
+                let slot_chunk = slot.chunk();
+                let (findings, verdicts, chunk) = if self.cfg.explain {
+                    let (findings, verdicts) = self.detector.explain(slot_chunk.bytes, doc);
+                    (findings, verdicts, slot_chunk)
                 } else {
-                    (self.detector.find_in(chunk.bytes, doc), Vec::new())
+                    let findings =
+                        self.detector
+                            .find_counting_lines(slot_chunk.bytes, doc, &mut newlines);
+                    (findings, Vec::new(), slot_chunk.with_newlines(&newlines))
                 };
+                let chunk = &chunk;
                 let masked = self
                     .cfg
                     .redact
@@ -619,11 +643,15 @@ impl<'a> Shared<'a> {
     ) {
         for (owned, (findings, counted)) in done.chunks.iter().zip(&done.found) {
             let chunk = owned.chunk();
-            if let Some(counted) = *counted {
-                lines.enter(&chunk);
-                lines.advance_counted(&chunk, counted);
-                continue;
-            }
+            let newlines = match counted {
+                ChunkLines::Counted(counted) => {
+                    lines.enter(&chunk);
+                    lines.advance_counted(&chunk, *counted);
+                    continue;
+                }
+                ChunkLines::PerBlock(newlines) => newlines,
+            };
+            let chunk = chunk.with_newlines(newlines);
             self.locate_chunk(&chunk, findings, Vec::new(), None, display, lines, result);
             if result.records.len() >= 1000 {
                 self.flush_findings(result);

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use flate2::read::MultiGzDecoder;
 
 use crate::detect::CONTEXT;
+use crate::detect::lines::BlockNewlines;
 use crate::mapped::MappedFile;
 
 /// Bytes read per buffer (before the carried overlap).
@@ -127,6 +128,8 @@ pub struct Chunk<'a> {
     map: Option<&'a [u64]>,
     /// Stored-file offset one past the last decoded byte (UTF-16 only).
     map_end: u64,
+    /// The newlines of each block of `bytes`, if the detector counted them.
+    pub newlines: Option<&'a BlockNewlines>,
 }
 
 /// A chunk as it is handed to the callback of [`Source::for_each_slot`]: in the
@@ -164,6 +167,7 @@ impl ChunkSlot<'_> {
             last: self.last,
             map: self.map,
             map_end: self.map_end,
+            newlines: None,
         }
     }
 
@@ -259,11 +263,23 @@ impl OwnedChunk {
             last: self.last,
             map: None,
             map_end: 0,
+            newlines: None,
         }
     }
 }
 
 impl Chunk<'_> {
+    /// This chunk with the newlines of each block of its bytes, as the detector counted them
+    /// ([`crate::detect::Detector::find_counting_lines`] on these bytes).
+    pub fn with_newlines<'b>(&'b self, newlines: &'b BlockNewlines) -> Chunk<'b> {
+        Chunk {
+            bytes: self.bytes,
+            commit: self.commit.clone(),
+            newlines: Some(newlines),
+            ..*self
+        }
+    }
+
     /// The offset in the file as stored (decompressed, for compressed files) of decoded
     /// byte `i` of this chunk; `i` may be `bytes.len()`.
     pub fn file_offset(&self, i: usize) -> u64 {

@@ -24,6 +24,8 @@ pub struct Masks {
     /// Bytes outside ASCII (full-width digits, no-break and ideographic spaces, keywords in
     /// Japanese): such blocks are handed whole to the exact pass.
     pub high: u64,
+    /// Line feeds, counted for [`super::lines::BlockNewlines`].
+    pub newline: u64,
 }
 
 impl Masks {
@@ -50,6 +52,7 @@ impl Masks {
             m.joiner |= u64::from(joiner.to_bitmask()) << shift;
             // The top bit of each byte is what the bitmask gathers.
             m.high |= u64::from(v.to_bitmask()) << shift;
+            m.newline |= u64::from(is(b'\n').to_bitmask()) << shift;
         }
         m
     }

@@ -435,7 +435,9 @@ pub fn for_each_relevant_token(
     mut is_code: impl FnMut(Span) -> bool,
     mut on_number: impl FnMut(Candidate),
     mut on_short: impl FnMut(Span),
+    newlines: &mut super::lines::BlockNewlines,
 ) {
+    let per_block = newlines.start(bytes.len());
     #[cfg(target_arch = "x86_64")]
     if let Some(a) = anchors
         && avx512::available()
@@ -447,6 +449,7 @@ pub fn for_each_relevant_token(
             &mut is_code,
             &mut on_number,
             &mut on_short,
+            per_block,
         );
     }
     #[cfg(target_arch = "x86_64")]
@@ -458,6 +461,7 @@ pub fn for_each_relevant_token(
             &mut is_code,
             &mut on_number,
             &mut on_short,
+            per_block,
         );
     }
     if let Some(a) = anchors.filter(|_| super::anchors::FAST_SHUFFLE) {
@@ -472,8 +476,7 @@ pub fn for_each_relevant_token(
             ),
             (&mut anchor_in_block, &mut no_groups, a.blocks_after),
             &mut is_code,
-            &mut on_number,
-            &mut on_short,
+            (&mut on_number, &mut on_short, per_block),
         );
     }
     // Without a vector byte shuffle, looking for anchors would cost more than it saves:
@@ -491,8 +494,7 @@ pub fn for_each_relevant_token(
         ),
         (&mut every_block, &mut no_groups, 0),
         &mut is_code,
-        &mut on_number,
-        &mut on_short,
+        (&mut on_number, &mut on_short, per_block),
     )
 }
 
@@ -546,7 +548,7 @@ mod avx512;
 #[allow(unsafe_code)]
 mod avx2 {
     use std::arch::x86_64::{
-        __m256i, _mm_loadu_si128, _mm256_and_si256, _mm256_broadcastsi128_si256,
+        __m256i, _mm_loadu_si128, _mm256_and_si256, _mm256_broadcastsi128_si256, _mm256_cmpeq_epi8,
         _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
         _mm256_shuffle_epi8, _mm256_slli_epi16, _mm256_srli_epi16, _mm256_testz_si256,
     };
@@ -578,10 +580,15 @@ mod avx2 {
         is_code: &mut impl FnMut(Span) -> bool,
         on_number: &mut impl FnMut(Candidate),
         on_short: &mut impl FnMut(Span),
+        per_block: &mut [u8],
     ) {
         assert!(available());
         // SAFETY: the function only needs the CPU features checked just above.
-        unsafe { with_features(bytes, shapes, anchors, is_code, on_number, on_short) }
+        unsafe {
+            with_features(
+                bytes, shapes, anchors, is_code, on_number, on_short, per_block,
+            )
+        }
     }
 
     #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
@@ -592,6 +599,7 @@ mod avx2 {
         is_code: &mut impl FnMut(Span) -> bool,
         on_number: &mut impl FnMut(Candidate),
         on_short: &mut impl FnMut(Span),
+        per_block: &mut [u8],
     ) {
         let Some(a) = anchors else {
             let mut every_block = |_| true;
@@ -605,8 +613,7 @@ mod avx2 {
                 ),
                 (&mut every_block, &mut super::no_groups, 0),
                 is_code,
-                on_number,
-                on_short,
+                (on_number, on_short, per_block),
             );
         };
         let tables = Tables::new(a);
@@ -621,8 +628,7 @@ mod avx2 {
             ),
             (&mut anchor_in_block, &mut super::no_groups, a.blocks_after),
             is_code,
-            on_number,
-            on_short,
+            (on_number, on_short, per_block),
         )
     }
 
@@ -709,6 +715,7 @@ mod avx2 {
                 | top_bits(_mm256_slli_epi16(class, 2)))
                 << shift;
             m.high |= top_bits(v) << shift;
+            m.newline |= top_bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\n' as i8))) << shift;
         }
         m
     }
@@ -879,6 +886,8 @@ fn token_run_top(m: super::blocks::Masks, next_digit: u64) -> u64 {
 /// but carry bits to the next. Those are skipped. `luhn_ends(bytes, at, w)`: the last digits
 /// of the runs of the 64 bytes from `at` (digit bits `w`) that pass the Luhn check, from a
 /// vector check of all of them at once; `None` where each run is to be checked on its own.
+/// `per_block[k]` gets the newlines of block `k`, counted from its masks (every block is
+/// classified, skipped or not).
 #[inline(always)]
 fn relevant<const WIDE: bool, const GROUPED: bool>(
     bytes: &[u8],
@@ -894,8 +903,11 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
         usize,
     ),
     is_code: &mut impl FnMut(Span) -> bool,
-    on_number: &mut impl FnMut(Candidate),
-    on_short: &mut impl FnMut(Span),
+    (on_number, on_short, per_block): (
+        &mut impl FnMut(Candidate),
+        &mut impl FnMut(Span),
+        &mut [u8],
+    ),
 ) {
     use super::blocks::{BLOCK, Masks, code_lead_after, runs_at_least};
     // A token of MIN_DIGITS or more ASCII digits, joined by one-byte separators or the
@@ -973,6 +985,9 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
             let found;
             (loud, found) = classify_group(at, &mut masks, filter);
             quiet = u32::from(found);
+            for (n, m) in per_block.iter_mut().skip(k).zip(&masks[1..=GROUP]) {
+                *n = m.newline.count_ones() as u8;
+            }
             if filter {
                 misses = if found.count_ones() < 2 {
                     (misses + 1).min(3)
@@ -998,6 +1013,9 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
             (this, masks_at(bytes, at + BLOCK))
         };
         this = next;
+        if !GROUPED {
+            per_block[k] = cur.newline.count_ones() as u8;
+        }
         // A keyword anchor or a non-ASCII byte starts in this block.
         let keyword = if GROUPED {
             loud >> i & 1 != 0
@@ -1620,6 +1638,8 @@ mod tests {
 #[cfg(test)]
 mod prefilter_tests {
     use super::*;
+    use crate::detect::blocks::BLOCK;
+    use crate::detect::lines::BlockNewlines;
     use crate::detect::luhn::luhn_valid;
     use proptest::prelude::*;
 
@@ -1671,7 +1691,8 @@ mod prefilter_tests {
         // around it exactly, so more runs are walked from their bits: the long tokens must
         // be the same.
         let no_codes = collect(bytes, |n, s| {
-            for_each_relevant_token(bytes, &Shapes::ALL, None, |_| false, n, s)
+            let mut newlines = BlockNewlines::default();
+            for_each_relevant_token(bytes, &Shapes::ALL, None, |_| false, n, s, &mut newlines)
         });
         let tokens = relevant_with(bytes, &Shapes::ALL);
         assert!(
@@ -1684,9 +1705,11 @@ mod prefilter_tests {
     /// The relevant pass as the detector runs it (the AVX2 build on a CPU that has it),
     /// checked against the portable build.
     fn relevant_with(bytes: &[u8], shapes: &Shapes) -> Tokens {
+        let mut newlines = BlockNewlines::default();
         let dispatched = collect(bytes, |n, s| {
-            for_each_relevant_token(bytes, shapes, None, |_| true, n, s)
+            for_each_relevant_token(bytes, shapes, None, |_| true, n, s, &mut newlines)
         });
+        assert_newlines_counted(bytes, &newlines);
         let portable = collect(bytes, |mut n, mut s| {
             super::relevant::<true, false>(
                 bytes,
@@ -1698,12 +1721,24 @@ mod prefilter_tests {
                 ),
                 (&mut |_| true, &mut super::no_groups, 0),
                 &mut |_| true,
-                &mut n,
-                &mut s,
+                (&mut n, &mut s, newlines.start(bytes.len())),
             )
         });
+        assert_newlines_counted(bytes, &newlines);
         assert!(dispatched == portable, "the CPU-specific build differs");
         dispatched
+    }
+
+    /// The pass must have counted the newlines of every block of `bytes` (each range checked
+    /// against a count byte by byte: a wrong block shows in the ranges that hold it).
+    fn assert_newlines_counted(bytes: &[u8], newlines: &BlockNewlines) {
+        let direct = BlockNewlines::default();
+        for from in (0..bytes.len()).step_by(BLOCK / 2) {
+            assert!(
+                newlines.count(bytes, from, bytes.len()) == direct.count(bytes, from, bytes.len()),
+                "the newlines counted from {from} differ"
+            );
+        }
     }
 
     /// Pieces that make tokens, near-tokens and the bytes around them.
@@ -1862,6 +1897,7 @@ mod prefilter_tests {
         let text = b"2017-05-16 00:00:00.008 25746 081109 203518 143 blk_1073741825 \
                      x 0000 0000 0000 0000 y 0000%200000%200000%200000 z 0000000000000 w";
         let mut seen = Vec::new();
+        let newlines = &mut BlockNewlines::default();
         for_each_relevant_token(
             text,
             &shapes,
@@ -1869,6 +1905,7 @@ mod prefilter_tests {
             |_| false,
             |c| seen.push(c.span),
             |_| {},
+            newlines,
         );
         let shown: Vec<&[u8]> = seen.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(
@@ -1881,7 +1918,15 @@ mod prefilter_tests {
         );
         // The same text through the full pass also hands on the timestamp-like tokens.
         let mut all = 0;
-        for_each_relevant_token(text, &Shapes::ALL, None, |_| false, |_| all += 1, |_| {});
+        for_each_relevant_token(
+            text,
+            &Shapes::ALL,
+            None,
+            |_| false,
+            |_| all += 1,
+            |_| {},
+            newlines,
+        );
         assert!(all > seen.len(), "{all}");
     }
 
@@ -1919,6 +1964,7 @@ mod prefilter_tests {
             |_| false,
             |c| seen.push(c.span.start),
             |_| {},
+            &mut BlockNewlines::default(),
         );
         let starts: Vec<usize> = [0, 1, 4]
             .iter()
@@ -1937,6 +1983,7 @@ mod prefilter_tests {
             |_| false,
             |_| all += 1,
             |_| {},
+            &mut BlockNewlines::default(),
         );
         assert_eq!(all, numbers.len());
     }
@@ -2025,9 +2072,11 @@ mod prefilter_tests {
         let a = Anchors::of_keywords(&rules.keywords).expect("anchors");
         let plain = shapes.luhn_valid_plain(|a, b| rules.brands.lengths_after(a, b));
         for shapes in [shapes, plain, Shapes::ALL] {
+            let mut newlines = BlockNewlines::default();
             let grouped = collect(bytes, |n, s| {
-                for_each_relevant_token(bytes, &shapes, Some(&a), |_| true, n, s)
+                for_each_relevant_token(bytes, &shapes, Some(&a), |_| true, n, s, &mut newlines)
             });
+            assert_newlines_counted(bytes, &newlines);
             let by_block = collect(bytes, |mut n, mut s| {
                 super::relevant::<true, false>(
                     bytes,
@@ -2043,8 +2092,7 @@ mod prefilter_tests {
                         a.blocks_after,
                     ),
                     &mut |_| true,
-                    &mut n,
-                    &mut s,
+                    (&mut n, &mut s, &mut vec![0; bytes.len().div_ceil(BLOCK)]),
                 )
             });
             prop_assert!(grouped == by_block, "the grouped pass differs");

@@ -11,6 +11,7 @@ pub mod blocks;
 pub mod candidates;
 pub mod context;
 pub mod cvv;
+pub mod lines;
 pub mod lookalike;
 pub mod luhn;
 pub mod table;
@@ -27,6 +28,7 @@ use crate::rules::{Brand, Rules};
 use anchors::Anchors;
 use candidates::{Candidate, Shapes, for_each_relevant_token, for_each_token};
 use cvv::{CodeMatch, CvvMatcher};
+use lines::BlockNewlines;
 use table::TableHeader;
 
 /// How far (in bytes) a security code may be from the card number it belongs to. Codes are
@@ -125,6 +127,14 @@ struct PanHit {
     table_code: Option<Span>,
 }
 
+/// How [`Detector::run`] finds the number tokens.
+enum Pass<'a> {
+    /// Every digit run, one by one: the reference, and what `--explain` needs.
+    Exhaustive,
+    /// The block pass, which skips what cannot hold a finding, counting newlines on the way.
+    Blocks(&'a mut BlockNewlines),
+}
+
 impl Detector {
     /// Compiles the rules; `key` makes the fingerprints.
     pub fn new(rules: Rules, key: Key) -> Result<Detector, Error> {
@@ -156,26 +166,37 @@ impl Detector {
 
     /// Every finding in `bytes`, ordered by start offset.
     pub fn find(&self, bytes: &[u8]) -> Vec<Finding> {
-        self.run(bytes, &Document::default(), None, false)
+        self.find_in(bytes, &Document::default())
     }
 
     /// Every finding in `bytes`, a part of a document described by `doc`.
     pub fn find_in(&self, bytes: &[u8], doc: &Document) -> Vec<Finding> {
-        self.run(bytes, doc, None, false)
+        self.find_counting_lines(bytes, doc, &mut BlockNewlines::default())
+    }
+
+    /// [`Detector::find_in`], keeping the newlines of each block of `bytes` in `newlines`,
+    /// counted on the way: numbering the findings' lines need not read `bytes` again.
+    pub fn find_counting_lines(
+        &self,
+        bytes: &[u8],
+        doc: &Document,
+        newlines: &mut BlockNewlines,
+    ) -> Vec<Finding> {
+        self.run(bytes, doc, None, Pass::Blocks(newlines))
     }
 
     /// The same as [`Detector::find_in`], but visiting every digit run instead of skipping
     /// the blocks that cannot hold a finding: the reference the fast path is tested and
     /// fuzzed against.
     pub fn find_exhaustive(&self, bytes: &[u8], doc: &Document) -> Vec<Finding> {
-        self.run(bytes, doc, None, true)
+        self.run(bytes, doc, None, Pass::Exhaustive)
     }
 
     /// Every finding, plus a verdict for every number token of 12 or more digits.
     pub fn explain(&self, bytes: &[u8], doc: &Document) -> (Vec<Finding>, Vec<Verdict>) {
         let mut verdicts = Vec::new();
         // Every token, not only those of a card's shape: the verdicts say why the others fail.
-        let findings = self.run(bytes, doc, Some(&mut verdicts), true);
+        let findings = self.run(bytes, doc, Some(&mut verdicts), Pass::Exhaustive);
         (findings, verdicts)
     }
 
@@ -193,7 +214,7 @@ impl Detector {
         bytes: &[u8],
         doc: &Document,
         mut trace: Option<&mut Vec<Verdict>>,
-        exhaustive: bool,
+        pass: Pass<'_>,
     ) -> Vec<Finding> {
         let mut pans: Vec<PanHit> = Vec::new();
         let mut codes: Vec<CodeMatch> = Vec::new();
@@ -223,18 +244,20 @@ impl Detector {
                 pans.push(hit);
             }
         };
-        if exhaustive {
-            for_each_token(bytes, on_number, on_short);
-        } else {
-            let is_code = |span| self.cvv.code_at(bytes, span).is_some();
-            for_each_relevant_token(
-                bytes,
-                &self.shapes,
-                self.anchors.as_ref(),
-                is_code,
-                on_number,
-                on_short,
-            );
+        match pass {
+            Pass::Exhaustive => for_each_token(bytes, on_number, on_short),
+            Pass::Blocks(newlines) => {
+                let is_code = |span| self.cvv.code_at(bytes, span).is_some();
+                for_each_relevant_token(
+                    bytes,
+                    &self.shapes,
+                    self.anchors.as_ref(),
+                    is_code,
+                    on_number,
+                    on_short,
+                    newlines,
+                );
+            }
         }
         let lone = self.attach_codes(bytes, codes, &mut pans);
         self.attach_table_codes(&mut pans);

@@ -14,10 +14,10 @@
 
 use std::arch::x86_64::{
     __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_alignr_epi64, _mm512_and_si512,
-    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_loadu_si512, _mm512_mask_add_epi8,
-    _mm512_mask_blend_epi8, _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8, _mm512_movepi8_mask,
-    _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_set1_epi8,
-    _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
+    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512,
+    _mm512_mask_add_epi8, _mm512_mask_blend_epi8, _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8,
+    _mm512_movepi8_mask, _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8,
+    _mm512_set1_epi8, _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
     _mm512_srlv_epi64, _mm512_storeu_si512, _mm512_test_epi8_mask, _mm512_test_epi64_mask,
 };
 
@@ -42,10 +42,15 @@ pub(super) fn relevant(
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
+    per_block: &mut [u8],
 ) {
     assert!(available());
     // SAFETY: the function only needs the CPU features checked just above.
-    unsafe { with_features(bytes, shapes, anchors, is_code, on_number, on_short) }
+    unsafe {
+        with_features(
+            bytes, shapes, anchors, is_code, on_number, on_short, per_block,
+        )
+    }
 }
 
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx2,bmi1,bmi2,lzcnt,popcnt")]
@@ -56,6 +61,7 @@ fn with_features(
     is_code: &mut impl FnMut(Span) -> bool,
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
+    per_block: &mut [u8],
 ) {
     let tables = Tables::new(anchors);
     let mut classify =
@@ -70,8 +76,7 @@ fn with_features(
         ),
         (&mut |_| true, &mut classify, anchors.blocks_after),
         is_code,
-        on_number,
-        on_short,
+        (on_number, on_short, per_block),
     )
 }
 
@@ -168,6 +173,7 @@ fn masks_of(block: &[u8]) -> Masks {
         digit: _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_DIGIT as i8)),
         joiner: _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_JOINER as i8)),
         high: _mm512_movepi8_mask(v),
+        newline: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\n' as i8)),
     }
 }
 
