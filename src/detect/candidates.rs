@@ -916,36 +916,13 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
     // hold is outside ASCII, and blocks with such bytes are examined whole.
     // Tokens that start before `pos` have been handed on or skipped.
     let mut pos = 0;
-    // Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
-    // lo, that the walk back to a token boundary takes in).
-    let mut cover = |lo: usize, hi: usize, pos: &mut usize, walk: Walk| match walk {
-        Walk::Bits(d, len) => {
-            let luhn = (&luhn_ends, shapes);
-            tokens_of_run(bytes, lo, (d, len), true, luhn, on_number, on_short);
-            *pos = hi;
-        }
-        Walk::Windows => {
-            *pos = match tokens_of_long_run(
-                bytes,
-                (lo, hi),
-                &digit_and_plain_bits,
-                (&luhn_ends, shapes),
-                on_number,
-                on_short,
-            ) {
-                Ok(()) => hi,
-                Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
-            }
-        }
-        Walk::Exact if hi > *pos => {
-            let from = if lo <= *pos {
-                *pos
-            } else {
-                token_boundary_before(bytes, lo, *pos)
-            };
-            *pos = tokens_between::<WIDE>(bytes, from, hi, on_number, on_short);
-        }
-        Walk::Exact => {}
+    let mut out = Cover {
+        bytes,
+        shapes,
+        digit_and_plain_bits: &digit_and_plain_bits,
+        luhn_ends: &luhn_ends,
+        on_number,
+        on_short,
     };
     let blocks = bytes.len().div_ceil(BLOCK);
     // Bit 63 of the previous block's digit and token-run masks.
@@ -1029,7 +1006,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
         if cur.high != 0 {
             // A token reaching into this block from before starts either within a group of
             // it or in a token run; the cover walks back to its first digit.
-            cover(at.saturating_sub(16), at + BLOCK, &mut pos, Walk::Exact);
+            out.cover::<WIDE>(at.saturating_sub(16), at + BLOCK, &mut pos, Walk::Exact);
             open = Some((at + BLOCK, LONG, false));
             (digit_carry, run_carry) = (d >> 63, 1);
             continue;
@@ -1051,7 +1028,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 // full-width digits of a non-ASCII next block.
                 let end = at + len as usize;
                 if !(ascii && start >= pos && (len + 3 < 64 || next.high == 0)) {
-                    cover(start, end, &mut pos, Walk::Exact);
+                    out.cover::<WIDE>(start, end, &mut pos, Walk::Exact);
                 } else if end - start > BLOCK || {
                     // A run over two blocks that fits in 64 bytes: its shape, from its own
                     // bits, as for a run within a block.
@@ -1059,7 +1036,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                     let run = w.digit & low_bits((end - start) as u32);
                     shape_starts(shapes, run, w.joiner, run & !(run << 1)) != 0
                 } {
-                    cover(start, end, &mut pos, Walk::Windows);
+                    out.cover::<WIDE>(start, end, &mut pos, Walk::Windows);
                 }
             }
             open = None;
@@ -1127,7 +1104,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 let len = (t << (64 - e)).leading_ones();
                 let q = at + (e - len) as usize;
                 if let Some(walk) = run_walk(e - len, len, pos) {
-                    cover(q, q + len as usize, &mut pos, walk);
+                    out.cover::<WIDE>(q, q + len as usize, &mut pos, walk);
                 }
             }
             if runs & top != 0 {
@@ -1143,7 +1120,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 spots &= spots - 1;
                 let q = at + b as usize;
                 if codes >> b & 1 == 1 {
-                    cover(q, q + 1, &mut pos, Walk::Exact);
+                    out.cover::<WIDE>(q, q + 1, &mut pos, Walk::Exact);
                 }
                 if runs >> b & 1 == 0 {
                     continue;
@@ -1158,7 +1135,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 }) != 0
                     && let Some(walk) = run_walk(b, len, pos)
                 {
-                    cover(q, q + len as usize, &mut pos, walk);
+                    out.cover::<WIDE>(q, q + len as usize, &mut pos, walk);
                 }
             }
         }
@@ -1172,7 +1149,64 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
         } else {
             Walk::Exact
         };
-        cover(start, bytes.len(), &mut pos, walk);
+        out.cover::<WIDE>(start, bytes.len(), &mut pos, walk);
+    }
+}
+
+/// What the block pass hands the tokens of a stretch of bytes on with.
+struct Cover<'a, D, L, N, S> {
+    bytes: &'a [u8],
+    shapes: &'a Shapes,
+    digit_and_plain_bits: &'a D,
+    luhn_ends: &'a L,
+    on_number: &'a mut N,
+    on_short: &'a mut S,
+}
+
+impl<D, L, N, S> Cover<'_, D, L, N, S>
+where
+    D: Fn(&[u8], usize) -> (u64, u64),
+    L: Fn(&[u8], usize, u64) -> Option<u64>,
+    N: FnMut(Candidate),
+    S: FnMut(Span),
+{
+    /// Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
+    /// lo, that the walk back to a token boundary takes in). Always inlined, with the walk
+    /// over windows of ids, into the pass, which is compiled for the CPU's vector features:
+    /// out of line, this code is compiled without them, and the vector Luhn check of each
+    /// window became a call (5% of the time on digit-dense logs).
+    #[inline(always)]
+    fn cover<const WIDE: bool>(&mut self, lo: usize, hi: usize, pos: &mut usize, walk: Walk) {
+        let (bytes, on_number, on_short) = (self.bytes, &mut *self.on_number, &mut *self.on_short);
+        let luhn = (self.luhn_ends, self.shapes);
+        match walk {
+            Walk::Bits(d, len) => {
+                tokens_of_run(bytes, lo, (d, len), true, luhn, on_number, on_short);
+                *pos = hi;
+            }
+            Walk::Windows => {
+                *pos = match tokens_of_long_run(
+                    bytes,
+                    (lo, hi),
+                    self.digit_and_plain_bits,
+                    luhn,
+                    on_number,
+                    on_short,
+                ) {
+                    Ok(()) => hi,
+                    Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
+                }
+            }
+            Walk::Exact if hi > *pos => {
+                let from = if lo <= *pos {
+                    *pos
+                } else {
+                    token_boundary_before(bytes, lo, *pos)
+                };
+                *pos = tokens_between::<WIDE>(bytes, from, hi, on_number, on_short);
+            }
+            Walk::Exact => {}
+        }
     }
 }
 
@@ -1195,6 +1229,7 @@ enum Walk {
 /// the common case of digit-dense files. `Err` holds a token boundary from which the exact
 /// pass must go on: a separator the bits cannot judge (`%20`), or a token of 64 bytes or
 /// more.
+#[inline(always)]
 fn tokens_of_long_run(
     bytes: &[u8],
     (start, end): (usize, usize),

@@ -72,6 +72,7 @@ fn with_features(
         (
             |b, at| masks_at(b, at),
             |b, at| digit_and_plain_at(b, at),
+            #[inline(always)]
             |b, at, w| Some(luhn_ends(b, at, w)),
         ),
         (&mut |_| true, &mut classify, anchors.blocks_after),
@@ -199,6 +200,7 @@ fn digit_and_plain_at(bytes: &[u8], at: usize) -> (u64, u64) {
 /// hold two or three ids of 13 digits or more: checking them together, without a branch
 /// per id, costs less than one check each.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[inline]
 fn luhn_ends(bytes: &[u8], at: usize, w: u64) -> u64 {
     let v = match bytes.get(at..at + BLOCK) {
         // SAFETY: 64 bytes, as the load reads.
