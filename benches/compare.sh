@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command: build, generate the trees if missing (benches/corpus.py), warm the page cache,
-# then time with hyperfine, in one run: cat (the floor), ripgrep with a naive card regex, and
-# pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree. Prints GB/s and
-# the ratios. Needs hyperfine and ripgrep (apt-get install hyperfine ripgrep).
+# then time with hyperfine, in one run: cat (the copy floor), benches/floor.rs (a minimal
+# digit-run-and-Luhn scanner: the compute floor on this machine), ripgrep with a naive card
+# regex, and pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree.
+# Prints GB/s and the ratios. Needs hyperfine and ripgrep (apt-get install hyperfine ripgrep).
 #   BENCH_DIR=/tmp/pansweep-bench BENCH_SCALE=1 benches/compare.sh
 # On a shared machine whose speed drifts, BENCH_ROUNDS=3 repeats the whole set three times,
 # prints each round's ratios, and takes the median of the rounds' means for the table.
@@ -18,11 +19,14 @@ for round in $(seq "$rounds"); do
   jsons+=("$json")
   hyperfine -N -i --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json "$json" \
     -n "cat logs" "sh -c 'find logs -type f -not -name *.tmp -exec cat {} + > /dev/null'" \
+    -n "floor -j1 logs" "$floor -j 1 logs" \
+    -n "floor logs" "$floor logs" \
     -n "rg -j1 logs" "rg -j1 -c '$regex' logs" \
     -n "rg logs" "rg -c '$regex' logs" \
     -n "pansweep -j1 logs" "sh -c '$bin scan -q -j1 --format jsonl logs > /dev/null'" \
     -n "pansweep logs" "sh -c '$bin scan -q --format jsonl logs > /dev/null'" \
     -n "rg -j1 dense" "rg -j1 -c '$regex' dense" \
+    -n "floor -j1 dense" "$floor -j 1 dense" \
     -n "pansweep -j1 dense" "sh -c '$bin scan -q -j1 --format jsonl dense > /dev/null'" \
     -n "zcat gz" "sh -c 'zcat gz/*.gz > /dev/null'" \
     -n "pansweep -j1 gz" "sh -c '$bin scan -q -j1 --format jsonl gz > /dev/null'" \
@@ -46,5 +50,8 @@ def ratio(a, b):
     return res[a] / res[b] if a in res and b in res else float("nan")
 print(f"\npansweep/rg (time), all cores: {ratio('pansweep logs', 'rg logs'):.2f}   1 thread: {ratio('pansweep -j1 logs', 'rg -j1 logs'):.2f}")
 print(f"pansweep/cat (time), all cores: {ratio('pansweep logs', 'cat logs'):.2f}")
+print(f"pansweep/floor (time), 1 thread: {ratio('pansweep -j1 logs', 'floor -j1 logs'):.2f}   "
+      f"all cores: {ratio('pansweep logs', 'floor logs'):.2f}   "
+      f"dense, 1 thread: {ratio('pansweep -j1 dense', 'floor -j1 dense'):.2f}")
 print(f"zcat/pansweep on gz (throughput ratio): {ratio('zcat gz', 'pansweep -j1 gz'):.2f}")
 PY
