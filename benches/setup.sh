@@ -4,9 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${BENCH_DIR:-/tmp/pansweep-bench}"
-cargo build --release --manifest-path "$root/Cargo.toml" -q
+cargo build --release --manifest-path "$root/Cargo.toml" -q --bin pansweep --example floor
 bin="$root/target/release/pansweep"
-cargo build --release --manifest-path "$root/Cargo.toml" -q --example floor
 floor="$root/target/release/examples/floor"
 [ -d "$dir/logs" ] || python3 "$root/benches/corpus.py" "$dir" --scale "${BENCH_SCALE:-1}"
 export PANSWEEP_FINGERPRINT_KEY=bench
