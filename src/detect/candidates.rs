@@ -862,6 +862,59 @@ fn tail_may_reach_long(t: u64, d: u64, ahead: u64, ahead_digit: u64) -> u64 {
     }
 }
 
+/// What the token run at the end of a block that may reach [`LONG`] digits
+/// ([`tail_may_reach_long`]) holds, judged from the masks of the block (`cur`, its
+/// token-run bits `t`) and of the next (`next`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TailRun {
+    /// No token with a card shape: the pass can let it go.
+    Nothing,
+    /// It ends within the 64 bytes from its first byte (at bit `start` of the block) and its
+    /// `len` bytes (digit bits `digit`, from its first byte) hold a card shape: the block
+    /// can walk it whole. The run ends at least 4 bytes before the next block's end.
+    Within { start: u32, digit: u64, len: u32 },
+    /// It may reach further, or the next block is not all ASCII: the pass follows it into
+    /// the next block.
+    Beyond,
+}
+
+/// [`TailRun`] for a block with token-run bits `t` and masks `cur`, followed by a block
+/// with masks `next`. The run's bits from its first byte on are those that classifying the
+/// 64 bytes from there would give, taken from the two blocks' masks; so the shape test is
+/// the one the pass makes of a run that goes on into the next block, a block early. Most
+/// runs that cross a block edge in logs hold no card shape (`081109 203615 148`, the date,
+/// time and thread of every HDFS line): judged here, the next block need not be visited for
+/// them.
+#[inline(always)]
+fn tail_run(
+    shapes: &Shapes,
+    t: u64,
+    cur: &super::blocks::Masks,
+    next: &super::blocks::Masks,
+) -> TailRun {
+    let tail = t.leading_ones();
+    if tail == 64 || next.high != 0 {
+        return TailRun::Beyond;
+    }
+    let start = 64 - tail;
+    // The next block's token-run bits below its top byte (which needs the block after).
+    let next_t = next.digit | (next.joiner & (next.digit << 1 | cur.digit >> 63) & next.digit >> 1);
+    let run_t = t >> start | next_t << tail;
+    let len = run_t.trailing_ones();
+    // The pass follows a run to the next block's end (and beyond), or one that ends within 3
+    // bytes of it, where a separator might lead into the block after.
+    if len == 64 || len + 3 >= 64 + tail {
+        return TailRun::Beyond;
+    }
+    let digit = (cur.digit >> start | next.digit << tail) & low_bits(len);
+    let joiner = cur.joiner >> start | next.joiner << tail;
+    if digit.count_ones() < LONG || shape_starts(shapes, digit, joiner, digit & !(digit << 1)) == 0
+    {
+        return TailRun::Nothing;
+    }
+    TailRun::Within { start, digit, len }
+}
+
 /// The `classify_group` of [`relevant`] for passes without groups (never called).
 fn no_groups(_: usize, _: &mut [super::blocks::Masks; GROUP + 2], _: bool) -> (u8, u8) {
     (0, 0)
@@ -1108,9 +1161,26 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 }
             }
             if runs & top != 0 {
-                // It goes on into the next block.
+                // It goes on into the next block: judged here if it ends soon enough.
                 let b = 64 - tail;
-                open = Some((at + b as usize, (d >> b).count_ones(), true));
+                let q = at + b as usize;
+                match tail_run(shapes, t, &cur, &next) {
+                    TailRun::Nothing if q >= pos => {}
+                    TailRun::Within { digit, len, .. }
+                        if q >= pos
+                            && long_tokens_in_run(bytes, q, digit, len) != RunHolds::Unsure =>
+                    {
+                        if long_tokens_in_run(bytes, q, digit, len) == RunHolds::Tokens {
+                            out.cover::<WIDE>(
+                                q,
+                                q + len as usize,
+                                &mut pos,
+                                Walk::Bits(digit, len),
+                            );
+                        }
+                    }
+                    _ => open = Some((q, (d >> b).count_ones(), true)),
+                }
             }
         } else {
             // In offset order, as the covers require.
@@ -1923,6 +1993,76 @@ mod prefilter_tests {
             }
         }
         Ok(())
+    }
+
+    /// Runs that cross a block edge at every offset: an HDFS date, time and thread (no card
+    /// shape), a grouped and a plain number of a card's shape, and one that goes on past the
+    /// next block; the pass hands on what the full pass does.
+    #[test]
+    fn runs_across_block_edges() {
+        let runs: [&[u8]; 4] = [
+            b"081109 203615 148",
+            b"0000 0000 0000 0000",
+            b"0000000000000000",
+            &[b'0'; 70],
+        ];
+        for run in runs {
+            for shift in 30..64 {
+                let mut line = vec![b'x'; shift];
+                line.extend_from_slice(b" ");
+                line.extend_from_slice(run);
+                line.extend_from_slice(b" INFO dfs.DataNode 12 345\n");
+                line.extend_from_slice(&[b'y'; 150]);
+                assert!(exhaustive(&line) == relevant(&line), "shift {shift}");
+                check_card_shapes(&line).expect("card shapes kept");
+            }
+        }
+    }
+
+    /// How [`tail_run`] judges the run at a block's end, from the masks of the two blocks.
+    #[test]
+    fn tail_runs_are_judged_a_block_early() {
+        use crate::detect::blocks::masks_at;
+        let rules = crate::rules::Rules::builtin().expect("built-in rules");
+        let shapes = Shapes::new(13, rules.brands.groupings());
+        let judge = |run: &[u8], before: usize| {
+            let mut bytes = vec![b'x'; 64 - before];
+            bytes.extend_from_slice(run);
+            bytes.extend_from_slice(b" end");
+            bytes.resize(192, b'x');
+            let (cur, next) = (masks_at(&bytes, 0), masks_at(&bytes, 64));
+            let t = cur.digit | (cur.joiner & cur.digit << 1 & (cur.digit >> 1 | next.digit << 63));
+            tail_run(&shapes, t, &cur, &next)
+        };
+        let digit_bits = |run: &[u8]| {
+            (run.iter().enumerate())
+                .filter(|(_, b)| b.is_ascii_digit())
+                .fold(0u64, |m, (i, _)| m | 1 << i)
+        };
+        assert_eq!(judge(b"081109 203615 148", 8), TailRun::Nothing);
+        // Too few digits for a card, whatever the shape.
+        assert_eq!(judge(b"0000 0000 000", 8), TailRun::Nothing);
+        let grouped = b"0000 0000 0000 0000";
+        assert_eq!(
+            judge(grouped, 8),
+            TailRun::Within {
+                start: 56,
+                digit: digit_bits(grouped),
+                len: 19
+            }
+        );
+        assert_eq!(judge(&[b'0'; 70], 8), TailRun::Beyond);
+        // The run ends 4 bytes before the next block's end, then 3: a separator there
+        // might lead into the block after.
+        assert_eq!(
+            judge(&[b'0'; 62], 2),
+            TailRun::Within {
+                start: 62,
+                digit: low_bits(62),
+                len: 62
+            }
+        );
+        assert_eq!(judge(&[b'0'; 63], 2), TailRun::Beyond);
     }
 
     #[test]

@@ -368,7 +368,7 @@ fn classify_group(
 
 /// Bit `i` is set when block `i` of a group is quiet as far as its token runs go: no token
 /// run in it with a card shape and [`LONG`] bytes, and none at its end that could reach
-/// [`LONG`] digits with the next block's start. (The pass also needs it to hold no anchor
+/// [`LONG`] digits with the next block's start unless [`super::tail_run`] lets it go. (The pass also needs it to hold no anchor
 /// and no byte outside ASCII, and no run open into it or keyword before it.) `masks[i]`:
 /// block `i - 1` of the group. The very operations the pass makes on one block, on eight
 /// in the lanes of a register; the test `grouped_pass_hands_on_what_the_block_by_block_pass_does`
@@ -427,7 +427,9 @@ fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
     for (i, &t) in runs.iter().enumerate() {
         let (m, next) = (&masks[i + 1], &masks[i + 2]);
         let reach = super::tail_may_reach_long(t, m.digit, next.digit | next.joiner, next.digit);
-        open |= u8::from(reach != 0) << i;
+        let open_here =
+            reach != 0 && super::tail_run(shapes, t, m, next) != super::TailRun::Nothing;
+        open |= u8::from(open_here) << i;
     }
     !(_mm512_test_epi64_mask(ends, ends) | open)
 }
