@@ -869,10 +869,10 @@ fn tail_may_reach_long(t: u64, d: u64, ahead: u64, ahead_digit: u64) -> u64 {
 enum TailRun {
     /// No token with a card shape: the pass can let it go.
     Nothing,
-    /// It ends within the 64 bytes from its first byte (at bit `start` of the block) and its
-    /// `len` bytes (digit bits `digit`, from its first byte) hold a card shape: the block
-    /// can walk it whole. The run ends at least 4 bytes before the next block's end.
-    Within { start: u32, digit: u64, len: u32 },
+    /// It ends within the 64 bytes from its first byte and its `len` bytes hold a card
+    /// shape: the block can walk it whole. It ends at least 4 bytes before the next block's
+    /// end.
+    Within { len: u32 },
     /// It may reach further, or the next block is not all ASCII: the pass follows it into
     /// the next block.
     Beyond,
@@ -912,7 +912,7 @@ fn tail_run(
     {
         return TailRun::Nothing;
     }
-    TailRun::Within { start, digit, len }
+    TailRun::Within { len }
 }
 
 /// The `classify_group` of [`relevant`] for passes without groups (never called).
@@ -1166,18 +1166,8 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 let q = at + b as usize;
                 match tail_run(shapes, t, &cur, &next) {
                     TailRun::Nothing if q >= pos => {}
-                    TailRun::Within { digit, len, .. }
-                        if q >= pos
-                            && long_tokens_in_run(bytes, q, digit, len) != RunHolds::Unsure =>
-                    {
-                        if long_tokens_in_run(bytes, q, digit, len) == RunHolds::Tokens {
-                            out.cover::<WIDE>(
-                                q,
-                                q + len as usize,
-                                &mut pos,
-                                Walk::Bits(digit, len),
-                            );
-                        }
+                    TailRun::Within { len } if q >= pos => {
+                        out.cover::<WIDE>(q, q + len as usize, &mut pos, Walk::Windows);
                     }
                     _ => open = Some((q, (d >> b).count_ones(), true)),
                 }
@@ -2034,34 +2024,17 @@ mod prefilter_tests {
             let t = cur.digit | (cur.joiner & cur.digit << 1 & (cur.digit >> 1 | next.digit << 63));
             tail_run(&shapes, t, &cur, &next)
         };
-        let digit_bits = |run: &[u8]| {
-            (run.iter().enumerate())
-                .filter(|(_, b)| b.is_ascii_digit())
-                .fold(0u64, |m, (i, _)| m | 1 << i)
-        };
         assert_eq!(judge(b"081109 203615 148", 8), TailRun::Nothing);
         // Too few digits for a card, whatever the shape.
         assert_eq!(judge(b"0000 0000 000", 8), TailRun::Nothing);
-        let grouped = b"0000 0000 0000 0000";
         assert_eq!(
-            judge(grouped, 8),
-            TailRun::Within {
-                start: 56,
-                digit: digit_bits(grouped),
-                len: 19
-            }
+            judge(b"0000 0000 0000 0000", 8),
+            TailRun::Within { len: 19 }
         );
         assert_eq!(judge(&[b'0'; 70], 8), TailRun::Beyond);
         // The run ends 4 bytes before the next block's end, then 3: a separator there
         // might lead into the block after.
-        assert_eq!(
-            judge(&[b'0'; 62], 2),
-            TailRun::Within {
-                start: 62,
-                digit: low_bits(62),
-                len: 62
-            }
-        );
+        assert_eq!(judge(&[b'0'; 62], 2), TailRun::Within { len: 62 });
         assert_eq!(judge(&[b'0'; 63], 2), TailRun::Beyond);
     }
 
