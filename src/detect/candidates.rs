@@ -898,7 +898,7 @@ fn tail_run(
     }
     let start = 64 - tail;
     // The next block's token-run bits below its top byte (which needs the block after).
-    let next_t = next.digit | (next.joiner & (next.digit << 1 | cur.digit >> 63) & next.digit >> 1);
+    let next_t = token_run_bits(next, cur.digit >> 63, 0);
     let run_t = t >> start | next_t << tail;
     let len = run_t.trailing_ones();
     // The pass follows a run to the next block's end (and beyond), or one that ends within 3
@@ -923,11 +923,19 @@ fn no_groups(_: usize, _: &mut [super::blocks::Masks; GROUP + 2], _: bool) -> (u
 /// Blocks classified together by the grouped block pass (see [`relevant`]).
 const GROUP: usize = 8;
 
+/// The token-run bits of a block with masks `m`: its digits, and its joiners between two
+/// digits. `digit_carry`: whether the byte before the block is a digit (0 or 1);
+/// `next_digit`: the digit bits of the block after it.
+#[inline(always)]
+fn token_run_bits(m: &super::blocks::Masks, digit_carry: u64, next_digit: u64) -> u64 {
+    m.digit | (m.joiner & (m.digit << 1 | digit_carry) & (m.digit >> 1 | next_digit << 63))
+}
+
 /// Bit 63 of the token-run mask of a block with masks `m` (followed by a block whose digit
 /// bits are `next_digit`): whether its last byte is in a token run.
 #[inline(always)]
 fn token_run_top(m: super::blocks::Masks, next_digit: u64) -> u64 {
-    (m.digit | (m.joiner & m.digit << 1 & (m.digit >> 1 | next_digit << 63))) >> 63
+    token_run_bits(&m, 0, next_digit) >> 63
 }
 
 /// The block pass. `anchor_in_block` says whether a keyword anchor may start in the block at
@@ -2021,8 +2029,7 @@ mod prefilter_tests {
             bytes.extend_from_slice(b" end");
             bytes.resize(192, b'x');
             let (cur, next) = (masks_at(&bytes, 0), masks_at(&bytes, 64));
-            let t = cur.digit | (cur.joiner & cur.digit << 1 & (cur.digit >> 1 | next.digit << 63));
-            tail_run(&shapes, t, &cur, &next)
+            tail_run(&shapes, token_run_bits(&cur, 0, next.digit), &cur, &next)
         };
         assert_eq!(judge(b"081109 203615 148", 8), TailRun::Nothing);
         // Too few digits for a card, whatever the shape.

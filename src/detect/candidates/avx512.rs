@@ -368,11 +368,12 @@ fn classify_group(
 
 /// Bit `i` is set when block `i` of a group is quiet as far as its token runs go: no token
 /// run in it with a card shape and [`LONG`] bytes, and none at its end that could reach
-/// [`LONG`] digits with the next block's start unless [`super::tail_run`] lets it go. (The pass also needs it to hold no anchor
-/// and no byte outside ASCII, and no run open into it or keyword before it.) `masks[i]`:
-/// block `i - 1` of the group. The very operations the pass makes on one block, on eight
-/// in the lanes of a register; the test `grouped_pass_hands_on_what_the_block_by_block_pass_does`
-/// holds the outcome to the pass block by block.
+/// [`LONG`] digits with the next block's start unless [`super::tail_run`] lets it go. (The
+/// pass also needs it to hold no anchor and no byte outside ASCII, and no run open into it
+/// or keyword before it.) `masks[i]`: block `i - 1` of the group. The very operations the
+/// pass makes on one block, on eight in the lanes of a register; the test
+/// `grouped_pass_hands_on_what_the_block_by_block_pass_does` holds the outcome to the pass
+/// block by block.
 #[target_feature(enable = "avx512f,avx512bw")]
 #[inline]
 fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
