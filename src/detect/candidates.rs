@@ -2045,6 +2045,68 @@ mod prefilter_tests {
         assert_eq!(judge(&[b'0'; 63], 2), TailRun::Beyond);
     }
 
+    /// Digit and joiner bits as text has them: runs of digits, with joiners between some;
+    /// or groups of `least` or `least + 1` digits (1 to 8) joined by single joiners, a token
+    /// run over the block or up to a point in it (so that runs reach across blocks, with and
+    /// without a card's shape, and end at every offset).
+    fn block_masks() -> impl Strategy<Value = crate::detect::blocks::Masks> {
+        let random = any::<[u64; 3]>().prop_map(|[a, b, c]| {
+            let digit = a | b;
+            (digit, c & !digit & (digit << 1 | digit >> 1))
+        });
+        let groups = (any::<u64>(), 1..8u32, 0..64u32, 0..80u32).prop_map(
+            |(mut sizes, least, turn, end)| {
+                let (mut digit, mut at) = (0u64, 0);
+                while at < 64 {
+                    let n = least + (sizes & 1) as u32;
+                    sizes = sizes.rotate_right(1);
+                    digit |= low_bits((at + n).min(64)) & !low_bits(at);
+                    at += n + 1;
+                }
+                // Anywhere in the block, and ending at `end` if that is in it.
+                let kept = low_bits(end);
+                (
+                    digit.rotate_left(turn) & kept,
+                    !digit.rotate_left(turn) & kept,
+                )
+            },
+        );
+        let whole = Just((u64::MAX, 0));
+        (prop_oneof![random, groups, whole], 0..64u32, 0..4u8).prop_map(
+            |((digit, joiner), at, high)| crate::detect::blocks::Masks {
+                digit,
+                joiner,
+                high: u64::from(high == 0) << at,
+                newline: 0,
+            },
+        )
+    }
+
+    proptest! {
+        /// The grouped pass's vector test of the runs at the ends of eight blocks says what
+        /// the scalar [`tail_may_reach_long`] and [`tail_run`] say of each.
+        #[test]
+        fn open_tails_match_the_scalar_test(masks in proptest::array::uniform10(block_masks())) {
+            #[cfg(target_arch = "x86_64")]
+            if avx512::available() {
+                let rules = crate::rules::Rules::builtin().expect("built-in rules");
+                let shapes = Shapes::new(13, rules.brands.groupings());
+                let plain = shapes.luhn_valid_plain(|a, b| rules.brands.lengths_after(a, b));
+                for shapes in [shapes, plain, Shapes::ALL] {
+                    let mut want = 0u8;
+                    for i in 0..GROUP {
+                        let (cur, next) = (&masks[i + 1], &masks[i + 2]);
+                        let t = token_run_bits(cur, masks[i].digit >> 63, next.digit);
+                        let reach = tail_may_reach_long(t, cur.digit, next.digit | next.joiner, next.digit);
+                        let open = reach != 0 && tail_run(&shapes, t, cur, next) != TailRun::Nothing;
+                        want |= u8::from(open) << i;
+                    }
+                    prop_assert_eq!(avx512::open_tails_checked(&shapes, &masks), want);
+                }
+            }
+        }
+    }
+
     #[test]
     fn card_shapes_skip_timestamps_and_keep_cards() {
         let rules = crate::rules::Rules::builtin().expect("built-in rules");

@@ -6,19 +6,22 @@
 //! the Luhn sums of a window's ids together ([`luhn_ends`]) made it ~15% faster. (A block is also
 //! classified in one register here; alone, that measured no faster than the AVX2 halves.)
 //!
-//! Required: AVX-512 VBMI2 as well as BW, F and VBMI (VBMI's byte permutes serve the Luhn
-//! check of [`luhn_ends`]). VBMI2 not for its instructions: it marks the CPUs that do not
-//! lower their clock much for 512-bit work. On a Cascade Lake server (BW
-//! without VBMI2) an earlier AVX-512 block pass measured 9% slower than the AVX2 one
-//! (README, "Tried and dropped"); simdjson's Ice Lake kernel asks for VBMI2 too.
+//! Required: AVX-512 VBMI2 as well as BW, F, VBMI, CD and VPOPCNTDQ. VBMI's byte permutes
+//! serve the Luhn check of [`luhn_ends`]; CD's leading-zero counts and VPOPCNTDQ's bit
+//! counts judge the runs at the ends of eight blocks at once in [`open_tails`] (every CPU
+//! with VBMI2 so far has both). VBMI2 not for its instructions: it marks the CPUs that do
+//! not lower their clock much for 512-bit work. On a Cascade Lake server (BW without VBMI2)
+//! an earlier AVX-512 block pass measured 9% slower than the AVX2 one (README, "Tried and
+//! dropped"); simdjson's Ice Lake kernel asks for VBMI2 too.
 
 use std::arch::x86_64::{
     __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_alignr_epi64, _mm512_and_si512,
-    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512,
-    _mm512_mask_add_epi8, _mm512_mask_blend_epi8, _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8,
-    _mm512_movepi8_mask, _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8,
+    _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_cmpeq_epi8_mask, _mm512_cmpeq_epi64_mask,
+    _mm512_cmpge_epu64_mask, _mm512_loadu_si512, _mm512_lzcnt_epi64, _mm512_mask_add_epi8,
+    _mm512_mask_blend_epi8, _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8, _mm512_movepi8_mask,
+    _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_popcnt_epi64,
     _mm512_set1_epi8, _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
-    _mm512_srlv_epi64, _mm512_storeu_si512, _mm512_test_epi8_mask, _mm512_test_epi64_mask,
+    _mm512_srlv_epi64, _mm512_sub_epi64, _mm512_test_epi8_mask, _mm512_test_epi64_mask,
 };
 
 use super::{Anchors, Candidate, GROUP, LONG, Shapes, Span};
@@ -29,6 +32,8 @@ pub(super) fn available() -> bool {
     super::avx2::available()
         && std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512cd")
+        && std::is_x86_feature_detected!("avx512vpopcntdq")
         && std::is_x86_feature_detected!("avx512vbmi")
         && std::is_x86_feature_detected!("avx512vbmi2")
 }
@@ -53,7 +58,9 @@ pub(super) fn relevant(
     }
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx2,bmi1,bmi2,lzcnt,popcnt")]
+#[target_feature(
+    enable = "avx512f,avx512bw,avx512vbmi,avx512cd,avx512vpopcntdq,avx2,bmi1,bmi2,lzcnt,popcnt"
+)]
 fn with_features(
     bytes: &[u8],
     shapes: &Shapes,
@@ -103,6 +110,27 @@ pub(super) fn anchor_in_block(a: &Anchors, bytes: &[u8], at: usize) -> bool {
     assert!(available());
     // SAFETY: the functions only need the CPU features checked just above.
     unsafe { Tables::new(a).anchor_in_block(bytes, at) }
+}
+
+/// [`open_tails`] for the group whose masks are `masks` (as in [`quiet_blocks`]), on a CPU
+/// on which [`available`] holds, for tests.
+#[cfg(test)]
+pub(super) fn open_tails_checked(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
+    assert!(available());
+    let lanes = |of: &dyn Fn(usize) -> u64| std::array::from_fn::<u64, GROUP, _>(|i| of(i + 1));
+    let t =
+        lanes(&|k| super::token_run_bits(&masks[k], masks[k - 1].digit >> 63, masks[k + 1].digit));
+    let d = lanes(&|k| masks[k].digit);
+    let j = lanes(&|k| masks[k].joiner);
+    let dn = lanes(&|k| masks[k + 1].digit);
+    let jn = lanes(&|k| masks[k + 1].joiner);
+    let next_high = (0..GROUP).fold(0, |h, i| h | u8::from(masks[i + 2].high != 0) << i);
+    // SAFETY: each load reads an array of 8 words; the functions only need the CPU features
+    // checked above.
+    unsafe {
+        let v = |x: [u64; GROUP]| _mm512_loadu_si512(x.as_ptr().cast());
+        open_tails(shapes, v(t), v(d), v(j), v(dn), v(jn), next_high)
+    }
 }
 
 /// A 16-byte table in each 128-bit lane, as the byte shuffle reads it.
@@ -340,7 +368,7 @@ impl Tables {
 /// after them (see [`super::relevant`]'s `masks`). Returns the group's loud blocks (bit i:
 /// block i: an anchor may start in it, or a byte is not ASCII) and, when `filter` is set,
 /// its quiet ones ([`quiet_blocks`]). Not inlined: the pass's loop keeps its registers.
-#[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,lzcnt,popcnt")]
+#[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512vpopcntdq,avx2,bmi1,bmi2,lzcnt,popcnt")]
 #[inline(never)]
 fn classify_group(
     bytes: &[u8],
@@ -374,7 +402,7 @@ fn classify_group(
 /// pass makes on one block, on eight in the lanes of a register; the test
 /// `grouped_pass_hands_on_what_the_block_by_block_pass_does` holds the outcome to the pass
 /// block by block.
-#[target_feature(enable = "avx512f,avx512bw")]
+#[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512vpopcntdq")]
 #[inline]
 fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
     // A block's masks in each lane, put there one by one from the registers that hold them
@@ -418,21 +446,73 @@ fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
         and(add(t, marks), add(t, long)),
         and_not(ones, or(t, add(t, run_carry))),
     );
-    // A run at the block's end that may reach LONG digits with the next block's start: in
-    // scalar code, shared with the pass (lane-wise bit counts would need two more CPU
-    // features, and measured no faster).
-    let mut runs = [0u64; GROUP];
-    // SAFETY: the store writes 8 words to an array of 8.
-    unsafe { _mm512_storeu_si512(runs.as_mut_ptr().cast(), t) };
-    let mut open = 0u8;
-    for (i, &t) in runs.iter().enumerate() {
-        let (m, next) = (&masks[i + 1], &masks[i + 2]);
-        let reach = super::tail_may_reach_long(t, m.digit, next.digit | next.joiner, next.digit);
-        let open_here =
-            reach != 0 && super::tail_run(shapes, t, m, next) != super::TailRun::Nothing;
-        open |= u8::from(open_here) << i;
+    // A run at the block's end that the pass must follow into the next block or walk: the
+    // scalar pass's `tail_may_reach_long` and `tail_run`, lane by lane. (In scalar code, with
+    // a branch per block, this test was a seventh of a scan of typical logs.)
+    let next =
+        |of: fn(&Masks) -> u64| _mm512_alignr_epi64::<1>(edge(&masks[GROUP + 1], of), lanes(of));
+    let mut next_high = 0u8;
+    for (i, m) in masks[2..].iter().enumerate() {
+        next_high |= u8::from(m.high != 0) << i;
     }
+    let open = open_tails(shapes, t, d, j, dn, next(|m| m.joiner), next_high);
     !(_mm512_test_epi64_mask(ends, ends) | open)
+}
+
+/// The lanes whose block ends in a token run that the pass must follow into the next block
+/// or walk from this one: where the scalar pass's [`super::tail_may_reach_long`] is set and
+/// [`super::tail_run`] is not [`super::TailRun::Nothing`]. `t`, `d`, `j`: each block's
+/// token-run, digit and joiner bits; `dn`, `jn`: the next block's digit and joiner bits;
+/// `next_high`: bit `i` set when block `i`'s next block has a byte outside ASCII. A shift by
+/// 64 or more gives 0 here, where the scalar code needs branches around it.
+#[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512vpopcntdq")]
+#[inline]
+fn open_tails(
+    shapes: &Shapes,
+    t: __m512i,
+    d: __m512i,
+    j: __m512i,
+    dn: __m512i,
+    jn: __m512i,
+    next_high: u8,
+) -> u8 {
+    let n = |x: u64| _mm512_set1_epi64(x.cast_signed());
+    let shr = _mm512_srlv_epi64;
+    let shl = _mm512_sllv_epi64;
+    let and = |a: __m512i, b: __m512i| _mm512_and_si512(a, b);
+    let or = |a: __m512i, b: __m512i| _mm512_or_si512(a, b);
+    let and_not = |a: __m512i, b: __m512i| _mm512_andnot_si512(b, a);
+    let sub = _mm512_sub_epi64;
+    let count = _mm512_popcnt_epi64;
+    let trailing_ones = |x: __m512i| count(and_not(x, _mm512_add_epi64(x, n(1))));
+    let low_bits = |k: __m512i| sub(shl(n(1), k), n(1));
+    let at_least = |x: __m512i, k: u64| _mm512_cmpge_epu64_mask(x, n(k));
+    // tail_may_reach_long: the run's digits with the digits that start the next block.
+    let tail = _mm512_lzcnt_epi64(_mm512_andnot_si512(t, n(u64::MAX)));
+    let start = sub(n(64), tail);
+    let reach = trailing_ones(or(dn, jn));
+    let digits = _mm512_add_epi64(count(shr(d, start)), count(and(dn, low_bits(reach))));
+    let may_reach = _mm512_test_epi64_mask(tail, tail)
+        & (_mm512_cmpeq_epi64_mask(reach, n(64)) | at_least(digits, u64::from(LONG)));
+    // tail_run: Beyond where the run fills the block, the next block is not all ASCII, or
+    // the run reaches or ends within 3 bytes of the next block's end.
+    let next_t = or(
+        dn,
+        and(and(jn, or(shl(dn, n(1)), shr(d, n(63)))), shr(dn, n(1))),
+    );
+    let run_t = or(shr(t, start), shl(next_t, tail));
+    let len = trailing_ones(run_t);
+    let beyond = _mm512_cmpeq_epi64_mask(tail, n(64))
+        | next_high
+        | _mm512_cmpeq_epi64_mask(len, n(64))
+        | _mm512_cmpge_epu64_mask(_mm512_add_epi64(len, n(3)), _mm512_add_epi64(tail, n(64)));
+    // Within: the run's digits hold LONG digits and a card shape.
+    let digit = and(or(shr(d, start), shl(dn, tail)), low_bits(len));
+    let joiner = or(shr(j, start), shl(jn, tail));
+    let starts = and_not(digit, shl(digit, n(1)));
+    let marks = shape_starts(shapes, digit, joiner, starts);
+    let within = at_least(count(digit), u64::from(LONG)) & _mm512_test_epi64_mask(marks, marks);
+    may_reach & (beyond | within)
 }
 
 /// [`crate::detect::blocks::runs_at_least`] in each lane.
