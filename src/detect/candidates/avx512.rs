@@ -449,13 +449,12 @@ fn quiet_blocks(shapes: &Shapes, masks: &[Masks; GROUP + 2]) -> u8 {
     // A run at the block's end that the pass must follow into the next block or walk: the
     // scalar pass's `tail_may_reach_long` and `tail_run`, lane by lane. (In scalar code, with
     // a branch per block, this test was a seventh of a scan of typical logs.)
-    let next =
-        |of: fn(&Masks) -> u64| _mm512_alignr_epi64::<1>(edge(&masks[GROUP + 1], of), lanes(of));
+    let jn = _mm512_alignr_epi64::<1>(edge(&masks[GROUP + 1], |m| m.joiner), j);
     let mut next_high = 0u8;
     for (i, m) in masks[2..].iter().enumerate() {
         next_high |= u8::from(m.high != 0) << i;
     }
-    let open = open_tails(shapes, t, d, j, dn, next(|m| m.joiner), next_high);
+    let open = open_tails(shapes, t, d, j, dn, jn, next_high);
     !(_mm512_test_epi64_mask(ends, ends) | open)
 }
 
