@@ -2331,6 +2331,11 @@ mod prefilter_tests {
         ]
     }
 
+    /// Keywords whose anchors start with ten different letters.
+    const MANY_FIRST_BYTES: [&str; 10] = [
+        "abc", "dEf", "ghi", "jkl", "mno", "pqr", "stu", "vwx", "yza", "bcd",
+    ];
+
     /// Pieces for the anchor lookups: the anchors in any case, near misses, and bytes
     /// outside ASCII (whose low nibbles match anchor bytes).
     fn anchor_piece() -> impl Strategy<Value = Vec<u8>> {
@@ -2358,6 +2363,12 @@ mod prefilter_tests {
                     i
                 );
             }
+        }
+        #[cfg(target_arch = "x86_64")]
+        for x in 0..0x80 {
+            // The built-in anchors start with two kinds of byte: no bucket is added.
+            let (want, got) = avx512::first_byte_buckets(&a, x);
+            prop_assert_eq!(want, got, "byte {:#x}", x);
         }
         for at in 0..bytes.len() + 2 {
             let want = a.may_start_in(bytes, at, at + 64);
@@ -2440,6 +2451,50 @@ mod prefilter_tests {
             text in prop::collection::vec(anchor_piece(), 0..40).prop_map(|p| Text(p.concat()))
         ) {
             check_anchor_lookups(&text.0)?;
+        }
+
+        /// Anchors with more first bytes than the class lookup has bits for (and more
+        /// anchors than buckets): the AVX-512 lookup merges them, and may flag more blocks,
+        /// but never misses one where an anchor starts.
+        #[test]
+        fn merged_first_bytes_still_flag_every_anchor(
+            text in prop::collection::vec(
+                prop_oneof![
+                    "[a-z ]{0,12}".prop_map(String::into_bytes),
+                    prop::sample::select(MANY_FIRST_BYTES.to_vec())
+                        .prop_map(|s| s.as_bytes().to_vec()),
+                ],
+                0..40,
+            ).prop_map(|p| Text(p.concat()))
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if avx512::available() {
+                let a = Anchors::new(MANY_FIRST_BYTES, &[], 32).expect("anchors");
+                let bytes = &text.0;
+                for at in 0..bytes.len() + 2 {
+                    if a.may_start_in(bytes, at, at + 64) {
+                        prop_assert!(avx512::anchor_in_block(&a, bytes, at), "at {}", at);
+                    }
+                }
+            }
+        }
+
+        /// The first bytes of the anchors, looked up with the byte classes (four bits for
+        /// all buckets): every bucket an anchor's own tables give for a byte is among those
+        /// the class lookup gives, for any keywords.
+        #[test]
+        fn class_lookup_keeps_every_first_byte(
+            keywords in prop::collection::vec("[a-zA-Z0-9]{3,6}", 1..16)
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                let a = Anchors::new(keywords.iter().map(String::as_str), &[], 32)
+                    .expect("anchors");
+                for x in 0..0x80 {
+                    let (want, got) = avx512::first_byte_buckets(&a, x);
+                    prop_assert_eq!(want & !got, 0, "byte {:#x}", x);
+                }
+            }
         }
 
         #[test]

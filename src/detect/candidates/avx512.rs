@@ -71,8 +71,10 @@ fn with_features(
     per_block: &mut [u8],
 ) {
     let tables = Tables::new(anchors);
-    let mut classify =
-        |at, m: &mut _, filter| classify_group(bytes, at, m, filter, shapes, &tables);
+    let mut next_loud = None;
+    let mut classify = |at, m: &mut _, filter| {
+        classify_group(bytes, at, m, filter, (shapes, &tables), &mut next_loud)
+    };
     super::relevant::<true, true>(
         bytes,
         shapes,
@@ -104,12 +106,20 @@ pub(super) fn digit_and_plain_checked(bytes: &[u8], at: usize) -> (u64, u64) {
     unsafe { digit_and_plain_at(bytes, at) }
 }
 
-/// [`Tables::anchor_in_block`] on a CPU on which [`available`] holds, for tests.
+/// Whether [`Tables::masks_and_anchor`] flags the block at `at` for an anchor, on a CPU on
+/// which [`available`] holds, for tests; its masks must be the portable ones.
 #[cfg(test)]
 pub(super) fn anchor_in_block(a: &Anchors, bytes: &[u8], at: usize) -> bool {
     assert!(available());
     // SAFETY: the functions only need the CPU features checked just above.
-    unsafe { Tables::new(a).anchor_in_block(bytes, at) }
+    let mut masks = Masks::default();
+    let anchor = unsafe { Tables::new(a).masks_and_anchor(bytes, at, &mut masks) };
+    assert_eq!(
+        masks,
+        crate::detect::blocks::masks_at(bytes, at),
+        "masks at {at}"
+    );
+    anchor
 }
 
 /// [`open_tails`] for the group whose masks are `masks` (as in [`quiet_blocks`]), on a CPU
@@ -322,52 +332,182 @@ static LUHN_FIFTHS: [[u8; 64]; 2] = {
     t
 };
 
-/// [`Anchors`]' nibble tables in vector registers.
+/// [`Anchors`]' nibble tables in vector registers, with the class tables that also look up
+/// the anchors' first bytes.
 struct Tables {
+    /// The anchors' tables for their second and third bytes (index 0 unused).
     lo: [__m512i; 3],
     hi: [__m512i; 3],
+    /// [`super::CLASS_LO`] and [`super::CLASS_HI`] with bits 0x0F set for the anchors'
+    /// first bytes: bit `q` where a byte's nibbles are those of a first byte of the
+    /// buckets of [`first_byte_classes`]' class `q`.
+    class_lo: __m512i,
+    class_hi: __m512i,
+    /// For the 16 values of those 4 bits, the buckets whose first byte a byte may be.
+    buckets: __m512i,
 }
 
 impl Tables {
     /// The tables of `a`, loaded once per buffer.
     #[target_feature(enable = "avx512f")]
     fn new(a: &Anchors) -> Tables {
+        let (class_lo, class_hi, buckets) = first_byte_tables(a);
         Tables {
             lo: a.lo.each_ref().map(|t| broadcast(t)),
             hi: a.hi.each_ref().map(|t| broadcast(t)),
+            class_lo: broadcast(&class_lo),
+            class_hi: broadcast(&class_hi),
+            buckets: broadcast(&buckets),
         }
     }
 
-    /// [`Anchors::may_start_in`] for the 64 offsets of the block at `at`.
+    /// The masks of the block at `at` (NUL past the end of `bytes`), and whether an anchor
+    /// may start in it ([`Anchors::may_start_in`] for its 64 offsets, or more often where
+    /// the anchors have more than four kinds of first byte).
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn anchor_in_block(&self, bytes: &[u8], at: usize) -> bool {
+    fn masks_and_anchor(&self, bytes: &[u8], at: usize, masks: &mut Masks) -> bool {
+        // A hint: an address past the end is never read.
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            bytes
+                .as_ptr()
+                .wrapping_add(at + super::avx2::PREFETCH)
+                .cast(),
+        );
         // An anchor starting at the block's last byte ends two bytes into the next.
         match bytes.get(at..at + BLOCK + 2) {
-            Some(w) => self.anchor_in(w),
-            None => self.anchor_in(&padded::<{ BLOCK + 2 }>(bytes, at)),
+            Some(w) => self.masks_and_anchor_in(w, masks),
+            None => self.masks_and_anchor_near_end(bytes, at, masks),
         }
     }
 
-    /// Whether an anchor may start in the first 64 bytes of `w` (66 bytes or more).
+    /// [`Tables::masks_and_anchor`] for the last blocks of `bytes`.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[cold]
+    fn masks_and_anchor_near_end(&self, bytes: &[u8], at: usize, masks: &mut Masks) -> bool {
+        self.masks_and_anchor_in(&padded::<{ BLOCK + 2 }>(bytes, at), masks)
+    }
+
+    /// [`Tables::masks_and_anchor`] for the first 64 bytes of `w` (66 bytes or more): the
+    /// class lookup of each byte gives the buckets whose anchors may start with it, and two
+    /// lookups of the bytes one and two further on the buckets that may go on with them.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn anchor_in(&self, w: &[u8]) -> bool {
+    fn masks_and_anchor_in(&self, w: &[u8], masks: &mut Masks) -> bool {
         assert!(w.len() >= BLOCK + 2);
-        let hits = |j: usize| {
+        let load = |j: usize| {
             // SAFETY: j + 64 <= 66 <= w.len().
-            let v = unsafe { _mm512_loadu_si512(w.as_ptr().add(j).cast()) };
-            lookup(v, self.lo[j], self.hi[j])
+            unsafe { _mm512_loadu_si512(w.as_ptr().add(j).cast()) }
         };
-        let all = _mm512_and_si512(_mm512_and_si512(hits(0), hits(1)), hits(2));
+        let v = load(0);
+        let class = lookup(v, self.class_lo, self.class_hi);
+        // Field by field: a whole `Masks` built and copied went through a store and a
+        // wider load, which waited for the store.
+        masks.digit = _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_DIGIT as i8));
+        masks.joiner = _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_JOINER as i8));
+        masks.high = _mm512_movepi8_mask(v);
+        masks.newline = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\n' as i8));
+        let first = _mm512_shuffle_epi8(
+            self.buckets,
+            _mm512_and_si512(class, _mm512_set1_epi8(0x0f)),
+        );
+        let all = _mm512_and_si512(
+            first,
+            _mm512_and_si512(
+                lookup(load(1), self.lo[1], self.hi[1]),
+                lookup(load(2), self.lo[2], self.hi[2]),
+            ),
+        );
         _mm512_test_epi8_mask(all, all) != 0
     }
+}
+
+/// [`super::CLASS_LO`] and [`super::CLASS_HI`] with the classes of [`first_byte_classes`]
+/// in bits 0x0F, and for each value of those bits the buckets whose anchors may start with
+/// a byte that has them: [`Tables`]' `class_lo`, `class_hi` and `buckets`.
+fn first_byte_tables(a: &Anchors) -> ([u8; 16], [u8; 16], [u8; 16]) {
+    let (mut class_lo, mut class_hi) = (super::CLASS_LO, super::CLASS_HI);
+    let mut buckets = [0u8; 16];
+    for (q, class) in first_byte_classes(a).iter().enumerate() {
+        for n in 0..16 {
+            class_lo[n] |= u8::from(class.lo >> n & 1 == 1) << q;
+            class_hi[n] |= u8::from(class.hi >> n & 1 == 1) << q;
+        }
+        for (x, b) in buckets.iter_mut().enumerate() {
+            if x >> q & 1 == 1 {
+                *b |= class.buckets;
+            }
+        }
+    }
+    (class_lo, class_hi, buckets)
+}
+
+/// For tests: the buckets whose anchors may start with byte `x` by [`Anchors`]' own
+/// first-byte tables, and by [`first_byte_tables`].
+#[cfg(test)]
+pub(super) fn first_byte_buckets(a: &Anchors, x: u8) -> (u8, u8) {
+    let (lo, hi) = (usize::from(x & 15), usize::from(x >> 4));
+    let (class_lo, class_hi, buckets) = first_byte_tables(a);
+    let class = class_lo[lo] & class_hi[hi] & 0x0f;
+    (a.lo[0][lo] & a.hi[0][hi], buckets[usize::from(class)])
+}
+
+/// The bytes that may start the anchors of some buckets, as a class of the vector lookup:
+/// bit `n` of `lo` (`hi`) set for a low (high) nibble `n` of such a byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FirstBytes {
+    lo: u16,
+    hi: u16,
+    /// The buckets (bit `b`: bucket `b`).
+    buckets: u8,
+}
+
+/// The kinds of first byte of `a`'s anchors, at most four (the class lookup's free bits):
+/// one per set of first bytes the buckets have, the two that add fewest bytes merged while
+/// there are more. The built-in anchors have two (`c` and `r`, either case).
+fn first_byte_classes(a: &Anchors) -> Vec<FirstBytes> {
+    let mut classes: Vec<FirstBytes> = Vec::new();
+    for b in 0..8 {
+        let bit = 1u8 << b;
+        let set = |t: &[u8; 16]| (0..16).fold(0u16, |m, n| m | u16::from(t[n] & bit != 0) << n);
+        let (lo, hi) = (set(&a.lo[0]), set(&a.hi[0]));
+        if lo == 0 || hi == 0 {
+            continue;
+        }
+        match classes.iter_mut().find(|c| (c.lo, c.hi) == (lo, hi)) {
+            Some(c) => c.buckets |= bit,
+            None => classes.push(FirstBytes {
+                lo,
+                hi,
+                buckets: bit,
+            }),
+        }
+    }
+    let size = |lo: u16, hi: u16| lo.count_ones() * hi.count_ones();
+    while classes.len() > 4 {
+        let mut best = (0, 1, u32::MAX);
+        for i in 0..classes.len() {
+            for k in i + 1..classes.len() {
+                let (x, y) = (classes[i], classes[k]);
+                let grown = size(x.lo | y.lo, x.hi | y.hi) - size(x.lo, x.hi).max(size(y.lo, y.hi));
+                if grown < best.2 {
+                    best = (i, k, grown);
+                }
+            }
+        }
+        let y = classes.remove(best.1);
+        let x = &mut classes[best.0];
+        (x.lo, x.hi, x.buckets) = (x.lo | y.lo, x.hi | y.hi, x.buckets | y.buckets);
+    }
+    classes
 }
 
 /// Fills `masks[2..]` with the masks of the group's blocks from `at` on and of the block
 /// after them (see [`super::relevant`]'s `masks`). Returns the group's loud blocks (bit i:
 /// block i: an anchor may start in it, or a byte is not ASCII) and, when `filter` is set,
-/// its quiet ones ([`quiet_blocks`]). Not inlined: the pass's loop keeps its registers.
+/// its quiet ones ([`quiet_blocks`]). `next_loud`: whether the block after the group is
+/// loud, kept for the next group, whose first block it is (`None` before the first group).
+/// Not inlined: the pass's loop keeps its registers.
 #[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512vpopcntdq,avx2,bmi1,bmi2,lzcnt,popcnt")]
 #[inline(never)]
 fn classify_group(
@@ -375,17 +515,24 @@ fn classify_group(
     at: usize,
     masks: &mut [Masks; GROUP + 2],
     filter: bool,
-    shapes: &Shapes,
-    tables: &Tables,
+    (shapes, tables): (&Shapes, &Tables),
+    next_loud: &mut Option<bool>,
 ) -> (u8, u8) {
+    // Bit j: block j of the group; bit GROUP: the block after it.
+    let mut loud = match *next_loud {
+        Some(l) => u16::from(l),
+        None => {
+            let mut m = Masks::default();
+            let anchor = tables.masks_and_anchor(bytes, at, &mut m);
+            u16::from(m.high != 0 || anchor)
+        }
+    };
     for (j, m) in masks.iter_mut().enumerate().skip(2) {
-        *m = masks_at(bytes, at + (j - 1) * BLOCK);
+        let anchor = tables.masks_and_anchor(bytes, at + (j - 1) * BLOCK, m);
+        loud |= u16::from(m.high != 0 || anchor) << (j - 1);
     }
-    let mut loud = 0;
-    for j in 0..GROUP {
-        let b = at + j * BLOCK;
-        loud |= u8::from(masks[j + 1].high != 0 || tables.anchor_in_block(bytes, b)) << j;
-    }
+    *next_loud = Some(loud >> GROUP != 0);
+    let loud = loud as u8;
     let quiet = if filter {
         quiet_blocks(shapes, masks) & !loud
     } else {
