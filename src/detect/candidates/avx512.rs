@@ -633,23 +633,19 @@ fn open_tails(
     let trailing_ones = |x: __m512i| count(and_not(x, _mm512_add_epi64(x, n(1))));
     let low_bits = |k: __m512i| sub(shl(n(1), k), n(1));
     let at_least = |x: __m512i, k: u64| _mm512_cmpge_epu64_mask(x, n(k));
-    // tail_may_reach_long: the run's digits with the digits that start the next block.
     let tail = _mm512_lzcnt_epi64(_mm512_andnot_si512(t, n(u64::MAX)));
+    let tails = _mm512_test_epi64_mask(tail, tail);
     let start = sub(n(64), tail);
-    let reach = trailing_ones(or(dn, jn));
-    let digits = _mm512_add_epi64(count(shr(d, start)), count(and(dn, low_bits(reach))));
-    let may_reach = _mm512_test_epi64_mask(tail, tail)
-        & (_mm512_cmpeq_epi64_mask(reach, n(64)) | at_least(digits, u64::from(LONG)));
-    // tail_run: Beyond where the run fills the block, the next block is not all ASCII, or
-    // the run reaches or ends within 3 bytes of the next block's end.
+    // tail_run: the run's bits from its first byte, from the two blocks' masks.
     let next_t = or(
         dn,
         and(and(jn, or(shl(dn, n(1)), shr(d, n(63)))), shr(dn, n(1))),
     );
     let run_t = or(shr(t, start), shl(next_t, tail));
     let len = trailing_ones(run_t);
-    let beyond = _mm512_cmpeq_epi64_mask(tail, n(64))
-        | next_high
+    // Beyond: the run fills the block, or reaches or ends within 3 bytes of the next
+    // block's end.
+    let long = _mm512_cmpeq_epi64_mask(tail, n(64))
         | _mm512_cmpeq_epi64_mask(len, n(64))
         | _mm512_cmpge_epu64_mask(_mm512_add_epi64(len, n(3)), _mm512_add_epi64(tail, n(64)));
     // Within: the run's digits hold LONG digits and a card shape.
@@ -658,7 +654,20 @@ fn open_tails(
     let starts = and_not(digit, shl(digit, n(1)));
     let marks = shape_starts(shapes, digit, joiner, starts);
     let within = at_least(count(digit), u64::from(LONG)) & _mm512_test_epi64_mask(marks, marks);
-    may_reach & (beyond | within)
+    // Such runs hold LONG digits or more (one of 61 bytes or more holds at least 31: no
+    // two joiners are next to each other), so tail_may_reach_long holds for them. It is
+    // needed only for the other runs at the end of a block before a non-ASCII one, which
+    // tail_run says to follow whatever their length.
+    let open = tails & (long | within);
+    let high = tails & next_high & !open;
+    if high == 0 {
+        return open;
+    }
+    // tail_may_reach_long: the run's digits with the digits that start the next block.
+    let reach = trailing_ones(or(dn, jn));
+    let digits = _mm512_add_epi64(count(shr(d, start)), count(and(dn, low_bits(reach))));
+    let may_reach = _mm512_cmpeq_epi64_mask(reach, n(64)) | at_least(digits, u64::from(LONG));
+    open | high & may_reach
 }
 
 /// [`crate::detect::blocks::runs_at_least`] in each lane.
