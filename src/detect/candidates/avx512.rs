@@ -183,13 +183,7 @@ fn class_of(block: &[u8]) -> (__m512i, __m512i) {
 #[target_feature(enable = "avx512f,avx512bw")]
 #[inline]
 fn masks_at(bytes: &[u8], at: usize) -> Masks {
-    // A hint: an address past the end is never read.
-    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-        bytes
-            .as_ptr()
-            .wrapping_add(at + super::avx2::PREFETCH)
-            .cast(),
-    );
+    prefetch_ahead(bytes, at);
     match bytes.get(at..at + BLOCK) {
         Some(block) => masks_of(block),
         None => masks_near_end(bytes, at),
@@ -208,12 +202,34 @@ fn masks_near_end(bytes: &[u8], at: usize) -> Masks {
 #[inline]
 fn masks_of(block: &[u8]) -> Masks {
     let (v, class) = class_of(block);
-    Masks {
-        digit: _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_DIGIT as i8)),
-        joiner: _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_JOINER as i8)),
-        high: _mm512_movepi8_mask(v),
-        newline: _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\n' as i8)),
-    }
+    let mut masks = Masks::default();
+    set_masks(v, class, &mut masks);
+    masks
+}
+
+/// Sets `masks` to those of the bytes `v` with class bytes `class`, field by field (a whole
+/// `Masks` built and copied into the group's array went through a store and a wider load,
+/// which waited for the store).
+#[target_feature(enable = "avx512f,avx512bw")]
+#[inline]
+fn set_masks(v: __m512i, class: __m512i, masks: &mut Masks) {
+    masks.digit = _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_DIGIT as i8));
+    masks.joiner = _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_JOINER as i8));
+    masks.high = _mm512_movepi8_mask(v);
+    masks.newline = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\n' as i8));
+}
+
+/// A hint to fetch the bytes [`super::avx2::PREFETCH`] past `at` (an address past the end
+/// of `bytes` is never read).
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn prefetch_ahead(bytes: &[u8], at: usize) {
+    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+        bytes
+            .as_ptr()
+            .wrapping_add(at + super::avx2::PREFETCH)
+            .cast(),
+    );
 }
 
 /// [`crate::detect::blocks::digit_and_plain_bits`] with one 64-byte vector, on the bytes
@@ -367,13 +383,7 @@ impl Tables {
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
     fn masks_and_anchor(&self, bytes: &[u8], at: usize, masks: &mut Masks) -> bool {
-        // A hint: an address past the end is never read.
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-            bytes
-                .as_ptr()
-                .wrapping_add(at + super::avx2::PREFETCH)
-                .cast(),
-        );
+        prefetch_ahead(bytes, at);
         // An anchor starting at the block's last byte ends two bytes into the next.
         match bytes.get(at..at + BLOCK + 2) {
             Some(w) => self.masks_and_anchor_in(w, masks),
@@ -401,12 +411,7 @@ impl Tables {
         };
         let v = load(0);
         let class = lookup(v, self.class_lo, self.class_hi);
-        // Field by field: a whole `Masks` built and copied went through a store and a
-        // wider load, which waited for the store.
-        masks.digit = _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_DIGIT as i8));
-        masks.joiner = _mm512_test_epi8_mask(class, _mm512_set1_epi8(super::CLASS_JOINER as i8));
-        masks.high = _mm512_movepi8_mask(v);
-        masks.newline = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b'\n' as i8));
+        set_masks(v, class, masks);
         let first = _mm512_shuffle_epi8(
             self.buckets,
             _mm512_and_si512(class, _mm512_set1_epi8(0x0f)),
@@ -521,10 +526,10 @@ fn classify_group(
     // Bit j: block j of the group; bit GROUP: the block after it.
     let mut loud = match *next_loud {
         Some(l) => u16::from(l),
+        // The first group: its first block's masks again, for its anchor.
         None => {
-            let mut m = Masks::default();
-            let anchor = tables.masks_and_anchor(bytes, at, &mut m);
-            u16::from(m.high != 0 || anchor)
+            let anchor = tables.masks_and_anchor(bytes, at, &mut masks[1]);
+            u16::from(masks[1].high != 0 || anchor)
         }
     };
     for (j, m) in masks.iter_mut().enumerate().skip(2) {
