@@ -5,8 +5,10 @@
 # regex, and pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree.
 # Prints GB/s and the ratios. Needs hyperfine and ripgrep (apt-get install hyperfine ripgrep).
 #   BENCH_DIR=/tmp/pansweep-bench BENCH_SCALE=1 benches/compare.sh
-# On a shared machine whose speed drifts, BENCH_ROUNDS=3 repeats the whole set three times,
-# prints each round's ratios, and takes the median of the rounds' means for the table.
+# Each command's time is the median of its runs (BENCH_RUNS, default 5), not the mean: on a
+# shared machine a run now and then stalls for seconds, and one such run moved a mean by 20%.
+# The fastest run is shown too. On a machine whose speed drifts, BENCH_ROUNDS=3 repeats the
+# whole set three times, prints each round's ratios, and takes the median of the rounds.
 source "$(dirname "$0")/setup.sh"
 regex='\b(?:\d[ -]?){12,18}\d\b'
 cd "$dir"
@@ -35,17 +37,23 @@ done
 python3 - "$(bytes logs)" "$(bytes dense)" "$(zcat gz/*.gz | wc -c)" "${jsons[@]}" <<'PY'
 import json, statistics, sys
 size = {"logs": int(sys.argv[1]), "dense": int(sys.argv[2]), "gz": int(sys.argv[3])}
-rounds = [{r["command"]: r["mean"] for r in json.load(open(f))["results"]} for f in sys.argv[4:]]
+results = [json.load(open(f))["results"] for f in sys.argv[4:]]
+rounds = [{r["command"]: r["median"] for r in rs} for rs in results]
+fastest = {}
+for rs in results:
+    for r in rs:
+        fastest[r["command"]] = min(fastest.get(r["command"], float("inf")), r["min"])
 if len(rounds) > 1:
     for i, r in enumerate(rounds, 1):
         print(f"round {i}: pansweep/rg all cores {r['pansweep logs'] / r['rg logs']:.2f}, "
               f"1 thread {r['pansweep -j1 logs'] / r['rg -j1 logs']:.2f}; cat {r['cat logs']:.3f} s")
     print(f"median of {len(rounds)} rounds:\n")
 res = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
-print(f"{'command':24s} {'mean s':>8s} {'GB/s':>7s}")
+print(f"{'command':24s} {'median s':>9s} {'GB/s':>7s} {'fastest s':>10s} {'GB/s':>7s}")
 for name, t in res.items():
     tree = name.split()[-1]
-    print(f"{name:24s} {t:8.3f} {size[tree] / t / 1e9:7.2f}")
+    f = fastest[name]
+    print(f"{name:24s} {t:9.3f} {size[tree] / t / 1e9:7.2f} {f:10.3f} {size[tree] / f / 1e9:7.2f}")
 def ratio(a, b):
     return res[a] / res[b] if a in res and b in res else float("nan")
 print(f"\npansweep/rg (time), all cores: {ratio('pansweep logs', 'rg logs'):.2f}   1 thread: {ratio('pansweep -j1 logs', 'rg -j1 logs'):.2f}")

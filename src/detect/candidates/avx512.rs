@@ -11,8 +11,8 @@
 //! counts judge the runs at the ends of eight blocks at once in [`open_tails`] (every CPU
 //! with VBMI2 so far has both). VBMI2 not for its instructions: it marks the CPUs that do
 //! not lower their clock much for 512-bit work. On a Cascade Lake server (BW without VBMI2)
-//! an earlier AVX-512 block pass measured 9% slower than the AVX2 one (README, "Tried and
-//! dropped"); simdjson's Ice Lake kernel asks for VBMI2 too.
+//! an earlier AVX-512 block pass measured 9% slower than the AVX2 one (`benches/HISTORY.md`,
+//! "Earlier runs"); simdjson's Ice Lake kernel asks for VBMI2 too.
 
 use std::arch::x86_64::{
     __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_alignr_epi64, _mm512_and_si512,
