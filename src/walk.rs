@@ -13,7 +13,7 @@ use ignore::{WalkBuilder, WalkState};
 pub struct Haystack {
     /// The path as walked (as ripgrep prints it).
     pub path: PathBuf,
-    /// Size from the directory entry's metadata, if known.
+    /// Size from the directory entry's metadata, when `--max-filesize` asked for it.
     pub len: Option<u64>,
 }
 
@@ -149,7 +149,9 @@ fn classify(entry: &ignore::DirEntry, max: Option<u64>) -> Option<Visit> {
     if !ft.is_file() {
         return Some(Visit::Skipped(path, SkipReason::Special));
     }
-    let len = entry.metadata().ok().map(|m| m.len());
+    // Only `--max-filesize` needs the size here: a `stat` by path per file costs as much as
+    // the open after it (ripgrep does the same).
+    let len = max.and_then(|_| entry.metadata().ok()).map(|m| m.len());
     if let (Some(max), Some(len)) = (max, len)
         && len > max
     {
