@@ -1,7 +1,6 @@
 //! The scan loop: walk → source → detect → policy → reporter, and for `redact` → writer. The
 //! only place threads exist (the walker's pool runs the per-file work).
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -388,7 +387,7 @@ impl<'a> Shared<'a> {
             {
                 return self.fail(Some(&h.path), &e.to_string());
             }
-            let file = match File::open(&h.path) {
+            let file = match crate::source::open_to_read(&h.path) {
                 Ok(f) => f,
                 Err(e) => return self.fail(Some(&h.path), &walk::io_reason(&e)),
             };

@@ -297,6 +297,18 @@ fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// Opens the file at `path` to be read. Never blocks: on Unix the file is opened
+/// non-blocking, as opening a FIFO (one swapped in for a file since the walk saw it) would
+/// otherwise wait for a process to write to it, for ever. That changes nothing for a regular
+/// file; the caller checks what it opened before reading it.
+pub fn open_to_read(path: &std::path::Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK | libc::O_NOCTTY);
+    opts.open(path)
+}
+
 /// An opened, sniffed source ready to be chunked.
 pub struct Source {
     reader: Box<dyn Read + Send>,
@@ -1063,6 +1075,29 @@ mod tests {
                 "{extra} reads after the end of {len} bytes"
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_does_not_wait_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("swapped.log");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(open_to_read(&path).map(|f| f.metadata().map(|m| m.is_file())));
+        });
+        // Without a writer, a blocking open would never return (the thread is left behind).
+        let opened = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert!(
+            matches!(opened, Ok(Ok(Ok(false)))),
+            "the FIFO was not opened at once as a non-file: {opened:?}"
+        );
     }
 
     #[test]
