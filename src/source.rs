@@ -366,7 +366,14 @@ impl Source {
                 });
             }
         }
-        Source::open(Box::new(file), decompress)
+        // Read no further than the length the file had when it was opened, as a map does:
+        // that saves the read that would only find the end (a system call per small file).
+        // A file of length 0 may still hold bytes (`/proc`): it is read to its end.
+        if len > 0 {
+            Source::open(Box::new(file.take(len)), decompress)
+        } else {
+            Source::open(Box::new(file), decompress)
+        }
     }
 
     /// Sniffs `raw` (a file or stdin) and prepares to decode it; `decompress` allows gzip.
@@ -1098,6 +1105,31 @@ mod tests {
             matches!(opened, Ok(Ok(Ok(false)))),
             "the FIFO was not opened at once as a non-file: {opened:?}"
         );
+    }
+
+    #[test]
+    fn a_read_file_is_read_to_its_length_at_open_or_to_its_end_if_that_was_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("growing.log");
+        let data: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let read_all = |len: u64| {
+            let src = Source::open_file(File::open(&path).unwrap(), len, true).unwrap();
+            let mut got = Vec::new();
+            src.for_each_chunk(4 * CONTEXT, |c| {
+                got.extend_from_slice(&c.bytes[c.commit.clone()]);
+                Ok(())
+            })
+            .unwrap();
+            got
+        };
+        // Bytes appended after the open (the file was 1000 bytes then) wait for the next scan,
+        // as with a mapped file.
+        assert!(read_all(1000) == data[..1000]);
+        // A length of 0 says nothing (files of /proc): read to the end.
+        assert!(read_all(0) == data);
+        // A file cut short after the open: what is left.
+        assert!(read_all(5000) == data);
     }
 
     #[test]
