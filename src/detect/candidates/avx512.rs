@@ -18,9 +18,9 @@ use std::arch::x86_64::{
     __m512i, _mm_loadu_si128, _mm512_add_epi64, _mm512_alignr_epi64, _mm512_and_si512,
     _mm512_andnot_si512, _mm512_broadcast_i32x4, _mm512_cmpeq_epi8_mask, _mm512_cmpeq_epi64_mask,
     _mm512_cmpge_epu64_mask, _mm512_loadu_si512, _mm512_lzcnt_epi64, _mm512_mask_add_epi8,
-    _mm512_mask_blend_epi8, _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8, _mm512_movepi8_mask,
-    _mm512_or_si512, _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_popcnt_epi64,
-    _mm512_set1_epi8, _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
+    _mm512_mask_set1_epi64, _mm512_maskz_sub_epi8, _mm512_movepi8_mask, _mm512_or_si512,
+    _mm512_permutex2var_epi8, _mm512_permutexvar_epi8, _mm512_popcnt_epi64, _mm512_set1_epi8,
+    _mm512_set1_epi64, _mm512_shuffle_epi8, _mm512_sllv_epi64, _mm512_srli_epi16,
     _mm512_srlv_epi64, _mm512_sub_epi64, _mm512_test_epi8_mask, _mm512_test_epi64_mask,
 };
 
@@ -270,30 +270,28 @@ fn luhn_ends(bytes: &[u8], at: usize, w: u64) -> u64 {
         unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
     };
     // Digit values (0 in the other lanes) and their doubles as Luhn counts them (2d, less
-    // 9 above 9). Counted from a number's last digit, every second digit is doubled: those
-    // of the other parity than the last digit's offset. Both sums are kept, each as a
-    // prefix sum within its run: `even` doubles the digits at even offsets (the sum for a
-    // run that ends at an odd offset), `odd` those at odd offsets.
+    // 9 above 9). Counted from a number's last digit, every second digit is doubled: the
+    // sum for a run that ends at lane e is q(e) + q(e - 2) + q(e - 4) + ..., where q(i) is
+    // digit i plus the double of digit i - 1 (none before the run's first digit). So one
+    // sum, in steps of two lanes, serves both parities of a run's end.
     let value = _mm512_maskz_sub_epi8(w, v, _mm512_set1_epi8(b'0' as i8));
     let doubled = _mm512_permutexvar_epi8(value, table(&LUHN_DOUBLE));
-    const EVEN: u64 = 0x5555_5555_5555_5555;
-    let mut even = _mm512_mask_blend_epi8(EVEN, value, doubled);
-    let mut odd = _mm512_mask_blend_epi8(EVEN, doubled, value);
-    // Prefix sums in steps of 1, 2, 4, 8 and 16 bytes, each adding the lane `k` below when
-    // it is in the same run (bit i of `within`: bytes i - k to i are all digits); runs of
-    // up to 32 digits are summed whole. A sum of at most 19 digits fits in a byte.
-    let mut within = w & w << 1;
-    for (k, shift) in LUHN_SHIFTS.iter().enumerate() {
-        let shift = table(shift);
-        even = _mm512_mask_add_epi8(even, within, even, _mm512_permutexvar_epi8(shift, even));
-        odd = _mm512_mask_add_epi8(odd, within, odd, _mm512_permutexvar_epi8(shift, odd));
-        within = if k == 0 {
-            within & w << 2
-        } else {
-            within & within << (1 << k)
-        };
+    let pair = w & w << 1;
+    let mut sum = _mm512_mask_add_epi8(
+        value,
+        pair,
+        value,
+        _mm512_permutexvar_epi8(table(&LUHN_SHIFTS[0]), doubled),
+    );
+    // Prefix sums in steps of 2, 4, 8 and 16 lanes, each adding the lane `k` below when it
+    // is in the same run (bit i of `within`: bytes i - k to i are all digits): up to 16
+    // pairs, runs of up to 32 digits, summed whole. A sum of at most 19 digits fits in a
+    // byte.
+    let mut within = pair & w << 2;
+    for (k, shift) in LUHN_SHIFTS[1..].iter().enumerate() {
+        sum = _mm512_mask_add_epi8(sum, within, sum, _mm512_permutexvar_epi8(table(shift), sum));
+        within &= within << (2 << k);
     }
-    let sum = _mm512_mask_blend_epi8(!EVEN, odd, even);
     // A multiple of 10: even, and half of it a multiple of 5 (a 128-entry lookup).
     let half = _mm512_and_si512(_mm512_srli_epi16(sum, 1), _mm512_set1_epi8(0x7f));
     let fifth = _mm512_permutex2var_epi8(table(&LUHN_FIFTHS[0]), half, table(&LUHN_FIFTHS[1]));
