@@ -365,7 +365,10 @@ impl Tables {
     /// The tables of `a`, loaded once per buffer.
     #[target_feature(enable = "avx512f")]
     fn new(a: &Anchors) -> Tables {
-        let (class_lo, class_hi, buckets) = first_byte_tables(a);
+        let [class_lo, class_hi, buckets] = *a.first_bytes.get_or_init(|| {
+            let (class_lo, class_hi, buckets) = first_byte_tables(a);
+            [class_lo, class_hi, buckets]
+        });
         Tables {
             lo: a.lo.each_ref().map(|t| broadcast(t)),
             hi: a.hi.each_ref().map(|t| broadcast(t)),
