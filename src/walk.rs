@@ -197,6 +197,16 @@ pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ if e.raw_os_error().is_some() => {
+            // "Too many levels of symbolic links (os error 40)": the OS's words, lower case,
+            // as the messages above.
+            let text = e.to_string();
+            let text = text.rsplit_once(" (os error ").map_or(&*text, |(t, _)| t);
+            let mut chars = text.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_lowercase().chain(chars).collect::<String>()
+            })
+        }
         _ => e.to_string(),
     }
 }

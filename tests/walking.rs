@@ -119,6 +119,24 @@ fn fifo_is_skipped_and_never_blocks() {
 
 #[cfg(unix)]
 #[test]
+fn a_named_symlink_loop_is_an_error_in_plain_words() {
+    let (t, _) = cards_tree();
+    std::os::unix::fs::symlink("b", t.join("a")).unwrap();
+    std::os::unix::fs::symlink("a", t.join("b")).unwrap();
+    for args in [&["scan", "a"][..], &["scan", "--follow", "a"]] {
+        let r = t.run(args);
+        r.code(2);
+        assert!(
+            r.stderr.contains("a: too many levels of symbolic links\n"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("os error"), "{}", r.stderr);
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn symlink_loop_with_follow_is_reported_not_followed() {
     let (t, p) = cards_tree();
     std::os::unix::fs::symlink("..", t.join("app/loop")).unwrap();
