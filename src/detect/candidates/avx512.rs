@@ -365,10 +365,7 @@ impl Tables {
     /// The tables of `a`, loaded once per buffer.
     #[target_feature(enable = "avx512f")]
     fn new(a: &Anchors) -> Tables {
-        let [class_lo, class_hi, buckets] = *a.first_bytes.get_or_init(|| {
-            let (class_lo, class_hi, buckets) = first_byte_tables(a);
-            [class_lo, class_hi, buckets]
-        });
+        let [class_lo, class_hi, buckets] = *a.first_bytes.get_or_init(|| first_byte_tables(a));
         Tables {
             lo: a.lo.each_ref().map(|t| broadcast(t)),
             hi: a.hi.each_ref().map(|t| broadcast(t)),
@@ -431,7 +428,7 @@ impl Tables {
 /// [`super::CLASS_LO`] and [`super::CLASS_HI`] with the classes of [`first_byte_classes`]
 /// in bits 0x0F, and for each value of those bits the buckets whose anchors may start with
 /// a byte that has them: [`Tables`]' `class_lo`, `class_hi` and `buckets`.
-fn first_byte_tables(a: &Anchors) -> ([u8; 16], [u8; 16], [u8; 16]) {
+fn first_byte_tables(a: &Anchors) -> [[u8; 16]; 3] {
     let (mut class_lo, mut class_hi) = (super::CLASS_LO, super::CLASS_HI);
     let mut buckets = [0u8; 16];
     for (q, class) in first_byte_classes(a).iter().enumerate() {
@@ -445,7 +442,7 @@ fn first_byte_tables(a: &Anchors) -> ([u8; 16], [u8; 16], [u8; 16]) {
             }
         }
     }
-    (class_lo, class_hi, buckets)
+    [class_lo, class_hi, buckets]
 }
 
 /// For tests: the buckets whose anchors may start with byte `x` by [`Anchors`]' own
@@ -453,7 +450,7 @@ fn first_byte_tables(a: &Anchors) -> ([u8; 16], [u8; 16], [u8; 16]) {
 #[cfg(test)]
 pub(super) fn first_byte_buckets(a: &Anchors, x: u8) -> (u8, u8) {
     let (lo, hi) = (usize::from(x & 15), usize::from(x >> 4));
-    let (class_lo, class_hi, buckets) = first_byte_tables(a);
+    let [class_lo, class_hi, buckets] = first_byte_tables(a);
     let class = class_lo[lo] & class_hi[hi] & 0x0f;
     (a.lo[0][lo] & a.hi[0][hi], buckets[usize::from(class)])
 }
