@@ -58,6 +58,22 @@ impl Masks {
     }
 }
 
+/// Bit `j` is set when byte `at + j` of `bytes` is a `\n` (none past its end): the newline
+/// mask of [`Masks::of`] alone, for the partial blocks at the ends of a range whose whole
+/// blocks' newlines were counted by the pass.
+#[inline]
+pub fn newline_bits(bytes: &[u8], at: usize) -> u64 {
+    let block = padded::<BLOCK>(bytes, at);
+    let mut bits = 0u64;
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(chunk);
+        let newline = u8x16::new(lanes).simd_eq(u8x16::splat(b'\n'));
+        bits |= u64::from(newline.to_bitmask()) << (16 * k);
+    }
+    bits
+}
+
 /// Bit `j` is set when byte `at + j - 1` of `bytes` may come just before a security code: a
 /// superset of [`super::cvv::may_precede_code`] (NUL to `(`, `:` to `>`, `[`, `` ` ``,
 /// non-ASCII). Only the blocks near a keyword need it.
