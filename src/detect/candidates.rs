@@ -1164,7 +1164,15 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
                 // e is in 1..64: the run [e - len, e) is below the block's top bit.
                 let len = (t << (64 - e)).leading_ones();
                 let q = at + (e - len) as usize;
-                if let Some(walk) = run_walk(e - len, len, pos) {
+                if d >> (e - len) & low_bits(len) == low_bits(len)
+                    && q >= pos
+                    && (e + 3 < 64 || next.high == 0)
+                {
+                    // One group alone (`seq=3486384968215`, a timestamp in milliseconds):
+                    // the run is the token, as the walk of its bits would find.
+                    out.lone_group(q, len);
+                    pos = q + len as usize;
+                } else if let Some(walk) = run_walk(e - len, len, pos) {
                     out.cover::<WIDE>(q, q + len as usize, &mut pos, walk);
                 }
             }
@@ -1238,6 +1246,18 @@ where
     N: FnMut(Candidate),
     S: FnMut(Span),
 {
+    /// Hands on the token of a run that is one group of `n` ASCII digits at `q` (at least
+    /// [`LONG`]), as [`tokens_of_run`] would.
+    #[inline(always)]
+    fn lone_group(&mut self, q: usize, n: u32) {
+        let shapes = self.shapes;
+        if n >= shapes.min_plain
+            && (!shapes.luhn || plain_may_be_pan(self.bytes, shapes, q, n as usize))
+        {
+            (self.on_number)(plain_candidate(self.bytes, q, n as usize));
+        }
+    }
+
     /// Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
     /// lo, that the walk back to a token boundary takes in). Always inlined, with the walk
     /// over windows of ids, into the pass, which is compiled for the CPU's vector features:
@@ -2017,6 +2037,33 @@ mod prefilter_tests {
                 line.extend_from_slice(&[b'y'; 150]);
                 assert!(exhaustive(&line) == relevant(&line), "shift {shift}");
                 check_card_shapes(&line).expect("card shapes kept");
+            }
+        }
+    }
+
+    /// A run of one group of digits within a block (`seq=…`), at every offset, passing the
+    /// Luhn check or not, too long for a card, and before a block that is not ASCII: the
+    /// pass hands on what the full pass does.
+    #[test]
+    fn lone_groups_within_a_block() {
+        let runs: [&[u8]; 4] = [
+            b"4000000000000002",
+            b"4000000000000003",
+            b"4222222222222",
+            b"40000000000000000002",
+        ];
+        for run in runs {
+            for shift in 0..64 {
+                for next in ["", "\u{ff14}\u{ff10}", "é"] {
+                    let mut line = vec![b'x'; shift];
+                    line.extend_from_slice(b" seq=");
+                    line.extend_from_slice(run);
+                    line.extend_from_slice(b" ");
+                    line.extend_from_slice(next.as_bytes());
+                    line.extend_from_slice(&[b'y'; 100]);
+                    assert!(exhaustive(&line) == relevant(&line), "shift {shift}");
+                    check_card_shapes(&line).expect("card shapes kept");
+                }
             }
         }
     }
