@@ -58,32 +58,6 @@ impl Masks {
     }
 }
 
-/// Bit `j` is set when byte `at + j` of `bytes` is a `\n` (none past its end): the newline
-/// mask of [`Masks::of`] alone, for the partial blocks at the ends of a range whose whole
-/// blocks' newlines were counted by the pass.
-#[inline]
-pub fn newline_bits(bytes: &[u8], at: usize) -> u64 {
-    match bytes.get(at..at + BLOCK) {
-        Some(block) => newline_bits_of(block),
-        // Copied only at the buffer's end: a copy of a length not known when compiled is a
-        // call to `memcpy`, which cost more than the compares.
-        None => newline_bits_of(&padded::<BLOCK>(bytes, at)),
-    }
-}
-
-/// The newline bits of the first 64 bytes of `block`.
-#[inline(always)]
-fn newline_bits_of(block: &[u8]) -> u64 {
-    let mut bits = 0u64;
-    for (k, chunk) in block[..BLOCK].chunks_exact(16).enumerate() {
-        let mut lanes = [0u8; 16];
-        lanes.copy_from_slice(chunk);
-        let newline = u8x16::new(lanes).simd_eq(u8x16::splat(b'\n'));
-        bits |= u64::from(newline.to_bitmask()) << (16 * k);
-    }
-    bits
-}
-
 /// Bit `j` is set when byte `at + j - 1` of `bytes` may come just before a security code: a
 /// superset of [`super::cvv::may_precede_code`] (NUL to `(`, `:` to `>`, `[`, `` ` ``,
 /// non-ASCII). Only the blocks near a keyword need it.

@@ -1250,11 +1250,8 @@ where
     /// [`LONG`]), as [`tokens_of_run`] would.
     #[inline(always)]
     fn lone_group(&mut self, q: usize, n: u32) {
-        let shapes = self.shapes;
-        if n >= shapes.min_plain
-            && (!shapes.luhn || plain_may_be_pan(self.bytes, shapes, q, n as usize))
-        {
-            (self.on_number)(plain_candidate(self.bytes, q, n as usize));
+        if n >= self.shapes.min_plain {
+            hand_on_plain(self.bytes, self.shapes, q, n as usize, self.on_number);
         }
     }
 
@@ -1545,11 +1542,7 @@ fn standalone_tokens_of_run(
             let b = long.trailing_zeros();
             long &= long - 1;
             let g = (w >> b).trailing_ones() as usize;
-            let start = at + b as usize;
-            if shapes.luhn && !plain_may_be_pan(bytes, shapes, start, g) {
-                continue;
-            }
-            on_number(plain_candidate(bytes, start, g));
+            hand_on_plain(bytes, shapes, at + b as usize, g, on_number);
         }
     }
     Some(if complete {
@@ -1559,6 +1552,21 @@ fn standalone_tokens_of_run(
     } else {
         Some(len)
     })
+}
+
+/// Hands on the token of the `n` ASCII digits at `start`, written plain, unless the
+/// `shapes` check the Luhn sum and [`plain_may_be_pan`] rules it out.
+#[inline(always)]
+fn hand_on_plain(
+    bytes: &[u8],
+    shapes: &Shapes,
+    start: usize,
+    n: usize,
+    on_number: &mut impl FnMut(Candidate),
+) {
+    if !shapes.luhn || plain_may_be_pan(bytes, shapes, start, n) {
+        on_number(plain_candidate(bytes, start, n));
+    }
 }
 
 /// The token of the `n` ASCII digits at `start`, written plain.

@@ -7,7 +7,7 @@
 //! a range are classified again, one vector compare per 16 bytes: counting their bytes one
 //! call at a time (`bytecount`, then `memrchr` for the last) was 3.7% of a dense scan.
 
-use super::blocks::{BLOCK, newline_bits};
+use super::blocks::{BLOCK, masks_at};
 
 /// The newlines of each 64-byte block of one buffer, as the block pass counted them.
 #[derive(Clone, Debug, Default)]
@@ -41,8 +41,9 @@ impl BlockNewlines {
         }
         // The blocks of the range's first and last bytes, and the whole blocks between.
         let (first, end) = (from / BLOCK, (to - 1) / BLOCK);
+        let newline_bits = |k: usize| masks_at(bytes, k * BLOCK).newline;
         let last_in = |k: usize, bits: u64| k * BLOCK + 63 - bits.leading_zeros() as usize;
-        let head = newline_bits(bytes, first * BLOCK) & u64::MAX << (from % BLOCK);
+        let head = newline_bits(first) & u64::MAX << (from % BLOCK);
         let to_mask = u64::MAX >> (BLOCK - (to - end * BLOCK));
         if first == end {
             let bits = head & to_mask;
@@ -51,14 +52,14 @@ impl BlockNewlines {
                 (bits != 0).then(|| last_in(first, bits)),
             );
         }
-        let tail = newline_bits(bytes, end * BLOCK) & to_mask;
+        let tail = newline_bits(end) & to_mask;
         let between = &self.per_block[first + 1..end];
         let whole: usize = between.iter().map(|&n| usize::from(n)).sum();
         let last = if tail != 0 {
             Some(last_in(end, tail))
         } else if let Some(i) = between.iter().rposition(|&n| n > 0) {
             let k = first + 1 + i;
-            Some(last_in(k, newline_bits(bytes, k * BLOCK)))
+            Some(last_in(k, newline_bits(k)))
         } else {
             (head != 0).then(|| last_in(first, head))
         };
