@@ -114,6 +114,11 @@ impl Masked {
         m
     }
 
+    /// The masked text as bytes: ASCII digits and `*`, which no output format escapes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.text[..usize::from(self.len)]
+    }
+
     /// The masked text.
     pub fn as_str(&self) -> &str {
         // Only ASCII is ever stored (see `new`).

@@ -110,13 +110,19 @@ fn write_line(r: &Record, path: &[u8], out: &mut Vec<u8>) {
         out.push(b'"');
     };
     plain(out, b",\"kind\":\"", r.kind.as_str().as_bytes());
-    out.extend_from_slice(b",\"brand\":");
+    // So are masked forms (digits and `*`) and the brand ids the rules allow (lower-case
+    // letters and `_`), checked as they are short.
     match &r.brand {
-        Some(b) => json_string(out, b),
-        None => out.extend_from_slice(b"null"),
+        Some(b) if b.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') => {
+            plain(out, b",\"brand\":\"", b.as_bytes());
+        }
+        Some(b) => {
+            out.extend_from_slice(b",\"brand\":");
+            json_string(out, b);
+        }
+        None => out.extend_from_slice(b",\"brand\":null"),
     }
-    out.extend_from_slice(b",\"masked\":");
-    json_string(out, r.masked.as_str());
+    plain(out, b",\"masked\":\"", r.masked.as_bytes());
     plain(out, b",\"confidence\":\"", r.confidence.as_str().as_bytes());
     out.extend_from_slice(if r.test_card {
         b",\"test_card\":true,\"cvv\":"
