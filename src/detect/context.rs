@@ -38,26 +38,32 @@ fn line_window(
 pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
     let (before, _) = line_window(bytes, start, start, CONTEXT_BACK, 0);
     let ascii = before.is_ascii();
-    words(before).any(|w| kw.pan_context_en.contains_word(w))
-        || kw
-            .pan_context_ja
-            .iter()
-            .any(|w| may_hold(ascii, w) && contains(before, w.as_bytes()))
+    let mut letters = false;
+    words(before).any(|w| {
+        letters = true;
+        kw.pan_context_en.contains_word(w)
+    }) || kw
+        .pan_context_ja
+        .iter()
+        .any(|w| may_hold(ascii, w) && contains(before, w.as_bytes()))
         || kw
             .pan_context_phrases
             .iter()
-            .any(|p| contains_ignore_ascii_case(before, p.as_bytes()))
+            .any(|p| may_match(letters, p) && contains_ignore_ascii_case(before, p.as_bytes()))
 }
 
 /// Returns true if and only if an expiry keyword or an `MM/YY` date follows `end` on its line.
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
     let (_, after) = line_window(bytes, end, end, 0, EXPIRY_AHEAD);
     let ascii = after.is_ascii();
-    words(after).any(|w| kw.expiry_en.contains_word(w))
-        || kw
-            .expiry_phrases
-            .iter()
-            .any(|p| contains_ignore_ascii_case(after, p.as_bytes()))
+    let mut letters = false;
+    words(after).any(|w| {
+        letters = true;
+        kw.expiry_en.contains_word(w)
+    }) || kw
+        .expiry_phrases
+        .iter()
+        .any(|p| may_match(letters, p) && contains_ignore_ascii_case(after, p.as_bytes()))
         || (kw.expiry_ja.iter()).any(|w| may_hold(ascii, w) && contains(after, w.as_bytes()))
         || has_mm_yy(after)
 }
@@ -67,6 +73,17 @@ pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
 /// every card number found).
 fn may_hold(ascii: bool, word: &str) -> bool {
     !ascii || word.is_ascii()
+}
+
+/// False when a text without ASCII letters (`letters`: [`words`] found one) cannot hold
+/// `phrase`, as it starts with one (`valid thru`): in digit-dense lines most texts around a
+/// number have none, and each phrase is a search of its own.
+fn may_match(letters: bool, phrase: &str) -> bool {
+    letters
+        || !phrase
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
 }
 
 /// Returns true if and only if `needle` occurs in `hay` (a few dozen bytes: a searcher would

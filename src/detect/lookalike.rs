@@ -232,9 +232,14 @@ pub fn split_words(ident: &[u8]) -> Vec<String> {
 /// Returns true if and only if the key before the value at `start` names something that is
 /// not a card (`imei`, `order_id`, `tracking_no`) and nothing that is one.
 pub fn has_not_card_key(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
-    let key = key_before(bytes, start);
-    !words(key).any(|w| kw.pan_context_en.contains_word(w))
-        && words(key).any(|w| kw.not_card_keys.contains_word(w))
+    let mut not_card = false;
+    for w in words(key_before(bytes, start)) {
+        if kw.pan_context_en.contains_word(w) {
+            return false;
+        }
+        not_card = not_card || kw.not_card_keys.contains_word(w);
+    }
+    not_card
 }
 
 #[cfg(test)]
@@ -277,6 +282,22 @@ mod tests {
         )) {
             prop_assert_eq!(words(&t).collect::<Vec<_>>(), words_reference(&t));
         }
+    }
+
+    #[test]
+    fn a_key_names_something_else_unless_it_also_names_a_card() {
+        let r = crate::rules::Rules::builtin().unwrap();
+        let not_card = |s: &str| has_not_card_key(s.as_bytes(), s.len(), &r.keywords);
+        assert!(not_card("imei="));
+        assert!(not_card("x orderId: "));
+        assert!(not_card("tracking_no=\""));
+        // A card word in the key wins, before or after the other word.
+        assert!(!not_card("card_id="));
+        assert!(!not_card("idCard="));
+        assert!(!not_card("cardNumber="));
+        // No key, or a number before the value (an id of a run of ids).
+        assert!(!not_card("x "));
+        assert!(!not_card("id=652497057050250 "));
     }
 
     #[test]
