@@ -1337,15 +1337,16 @@ fn tokens_of_long_run(
         let last = end - at <= 64;
         // Runs of ids, where every group is a token of its own, are walked here without a
         // call per window.
-        let step = match standalone_tokens_of_run(bytes, at, d, len, last, luhn, on_number) {
-            Some(step) => step,
-            None => chained_tokens_of_run(bytes, at, (d, len), last, on_number, on_short),
+        let advance = match standalone_tokens_of_run(bytes, at, d, len, last, luhn, on_number) {
+            Some(advance) => advance,
+            None => {
+                chained_tokens_of_run(bytes, at, (d, len), last, on_number, on_short).unwrap_or(len)
+            }
         };
-        match step {
-            None => return Ok(()),
-            Some(0) => return Err(at),
-            Some(unfinished) => at += unfinished as usize,
+        if advance == 0 {
+            return Err(at);
         }
+        at += advance as usize;
     }
     Ok(())
 }
@@ -1416,7 +1417,7 @@ fn tokens_of_run(
     on_short: &mut impl FnMut(Span),
 ) -> Option<u32> {
     match standalone_tokens_of_run(bytes, at, d, len, complete, luhn, on_number) {
-        Some(unfinished) => unfinished,
+        Some(advance) => (!complete).then_some(advance),
         None => chained_tokens_of_run(bytes, at, (d, len), complete, on_number, on_short),
     }
 }
@@ -1492,8 +1493,9 @@ fn chained_tokens_of_run(
 /// `shapes.min_plain` digits or more are found from the bits at once and handed on in a loop that
 /// branches once per token, where the general walk mispredicted about one branch per token
 /// (group end, window end, token length). `None` if some group is short: the general walk
-/// decides. Otherwise what [`tokens_of_run`] returns. `luhn_ends`, when it can, gives the
-/// Luhn check of every run of the window at once (see [`relevant`]).
+/// decides. Otherwise how far the walk moves on: to the first byte of the group left for
+/// the next window (0 if that is the first byte of this one), else by `len`. `luhn_ends`,
+/// when it can, gives the Luhn check of every run of the window at once (see [`relevant`]).
 #[inline(always)]
 fn standalone_tokens_of_run(
     bytes: &[u8],
@@ -1503,19 +1505,19 @@ fn standalone_tokens_of_run(
     complete: bool,
     (luhn_ends, shapes): (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
     on_number: &mut impl FnMut(Candidate),
-) -> Option<Option<u32>> {
+) -> Option<u32> {
     use super::blocks::RunLadder;
     let w = d & low_bits(len);
     let starts = w & !(w << 1);
     let runs = RunLadder::new(w);
     // The group that reaches the window's end, if the run may go on after it: it is left
-    // for the next window, whatever its length.
-    let open_end = !complete && len > 0 && w >> (len - 1) & 1 == 1;
-    let unfinished = if open_end {
-        1u64 << (63 - starts.leading_zeros())
-    } else {
-        0
-    };
+    // for the next window, whatever its length. Chosen without a branch (with one, where
+    // the ids' lengths decided it, the walk mispredicted on many windows); `starts` is not
+    // empty when the group is open.
+    let open_end = !complete & (len > 0) & (w >> len.saturating_sub(1) & 1 == 1);
+    let top_start = 63 - starts.leading_zeros().min(63);
+    let unfinished = u64::from(open_end) << top_start;
+    let advance = if open_end { top_start } else { len };
     if starts & !runs.at_least(MAX_GROUP as u32 + 1) & !unfinished != 0 {
         return None;
     }
@@ -1545,13 +1547,7 @@ fn standalone_tokens_of_run(
             hand_on_plain(bytes, shapes, at + b as usize, g, on_number);
         }
     }
-    Some(if complete {
-        None
-    } else if open_end {
-        Some(unfinished.trailing_zeros())
-    } else {
-        Some(len)
-    })
+    Some(advance)
 }
 
 /// Hands on the token of the `n` ASCII digits at `start`, written plain, unless the
