@@ -31,6 +31,9 @@ pub struct Candidate {
     ngroups: usize,
     /// The separator between groups, if the token is grouped.
     pub sep: Option<&'static [u8]>,
+    /// Whether the pass has found the token to be a number of at most [`MAX_DIGITS`]
+    /// digits that passes the Luhn check (false: not known either way).
+    luhn_passed: bool,
 }
 
 impl Candidate {
@@ -44,6 +47,7 @@ impl Candidate {
             groups: [0; MAX_GROUPS],
             ngroups: 0,
             sep,
+            luhn_passed: false,
         }
     }
 
@@ -53,9 +57,17 @@ impl Candidate {
     }
 
     /// Whether the token is a number of at most [`MAX_DIGITS`] digits that passes the Luhn
-    /// check: the test most long numbers fail, made on the digits where they are.
+    /// check: the test most long numbers fail, made on the digits where they are unless the
+    /// pass that found the token has made it (then it is not made twice).
     pub fn passes_luhn(&self) -> bool {
-        self.ndigits <= MAX_DIGITS && luhn_valid_prefix(&self.digits, self.ndigits)
+        let checked =
+            || self.ndigits <= MAX_DIGITS && luhn_valid_prefix(&self.digits, self.ndigits);
+        // The pass's own check, made on the bytes, must agree (the tests run with this on).
+        debug_assert!(
+            !self.luhn_passed || checked(),
+            "a number the pass passed fails Luhn"
+        );
+        self.luhn_passed || checked()
     }
 
     /// The digit count of each group; `None` when there are too many groups to be a card.
@@ -1536,7 +1548,11 @@ fn standalone_tokens_of_run(
             let g = (w << (63 - e)).leading_ones() as usize;
             let start = at + e as usize + 1 - g;
             if shapes.head_allows(bytes[start], bytes[start + 1], g) {
-                on_number(plain_candidate(bytes, start, g));
+                // Of at most MAX_DIGITS digits, and checked whole in the window.
+                on_number(Candidate {
+                    luhn_passed: true,
+                    ..plain_candidate(bytes, start, g)
+                });
             }
         }
     } else {
@@ -1560,8 +1576,13 @@ fn hand_on_plain(
     n: usize,
     on_number: &mut impl FnMut(Candidate),
 ) {
-    if !shapes.luhn || plain_may_be_pan(bytes, shapes, start, n) {
+    if !shapes.luhn {
         on_number(plain_candidate(bytes, start, n));
+    } else if plain_may_be_pan(bytes, shapes, start, n) {
+        on_number(Candidate {
+            luhn_passed: true,
+            ..plain_candidate(bytes, start, n)
+        });
     }
 }
 
