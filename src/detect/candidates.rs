@@ -403,7 +403,7 @@ fn token_at<const WIDE: bool>(
     }
     if sep.is_none() && end - start == ndigits {
         // One plain run of ASCII digits, the common case.
-        on_number(plain_candidate(bytes, start, ndigits));
+        on_number(plain_candidate(bytes, start, ndigits, false));
         return end;
     }
     let mut c = Candidate::empty(Span::new(start, end), sep);
@@ -1549,10 +1549,7 @@ fn standalone_tokens_of_run(
             let start = at + e as usize + 1 - g;
             if shapes.head_allows(bytes[start], bytes[start + 1], g) {
                 // Of at most MAX_DIGITS digits, and checked whole in the window.
-                on_number(Candidate {
-                    luhn_passed: true,
-                    ..plain_candidate(bytes, start, g)
-                });
+                on_number(plain_candidate(bytes, start, g, true));
             }
         }
     } else {
@@ -1576,20 +1573,17 @@ fn hand_on_plain(
     n: usize,
     on_number: &mut impl FnMut(Candidate),
 ) {
-    if !shapes.luhn {
-        on_number(plain_candidate(bytes, start, n));
-    } else if plain_may_be_pan(bytes, shapes, start, n) {
-        on_number(Candidate {
-            luhn_passed: true,
-            ..plain_candidate(bytes, start, n)
-        });
+    if !shapes.luhn || plain_may_be_pan(bytes, shapes, start, n) {
+        on_number(plain_candidate(bytes, start, n, shapes.luhn));
     }
 }
 
-/// The token of the `n` ASCII digits at `start`, written plain.
+/// The token of the `n` ASCII digits at `start`, written plain; `luhn_passed`: the pass
+/// has checked that they pass Luhn.
 #[inline(always)]
-fn plain_candidate(bytes: &[u8], start: usize, n: usize) -> Candidate {
+fn plain_candidate(bytes: &[u8], start: usize, n: usize, luhn_passed: bool) -> Candidate {
     let mut c = Candidate::empty(Span::new(start, start + n), None);
+    c.luhn_passed = luhn_passed;
     append_digits(&mut c, bytes, start, n);
     push_group(&mut c, u8::try_from(n).unwrap_or(u8::MAX));
     c
