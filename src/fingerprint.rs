@@ -89,23 +89,12 @@ impl Key {
     pub fn fingerprint(&self, kind: &str, digits: &[u8]) -> Fingerprint {
         // The message fits one BLAKE3 block for every card number: hashed in one call
         // from the stack, not through a `Hasher` (~2 KiB of state to set up for each of the
-        // thousands of findings a digit-dense file can hold). The bytes hashed, and so the
-        // fingerprints, are those of `pansweep-fp-v1`.
-        let mut message = [0u8; 64];
-        let parts: [&[u8]; 4] = [FINGERPRINT_V1, kind.as_bytes(), b"\0", digits];
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let hash = match message.get_mut(..len) {
-            Some(buf) => {
-                let mut at = 0;
-                for p in parts {
-                    buf[at..at + p.len()].copy_from_slice(p);
-                    at += p.len();
-                }
-                blake3::keyed_hash(&self.0, buf)
-            }
+        // thousands of findings a digit-dense file can hold).
+        let hash = match one_block(kind, digits) {
+            Some((block, len)) => blake3::keyed_hash(&self.0, &block[..len]),
             None => {
                 let mut h = blake3::Hasher::new_keyed(&self.0);
-                for p in parts {
+                for p in message_parts(kind, digits) {
                     h.update(p);
                 }
                 h.finalize()
@@ -115,7 +104,79 @@ impl Key {
         out.copy_from_slice(&hash.as_bytes()[..16]);
         Fingerprint(out)
     }
+
+    /// The fingerprints of `numbers`, card data of kind `kind`, in order: each the one
+    /// [`Key::fingerprint`] gives, made sixteen at a time where the CPU can ([`many`]; a
+    /// digit-dense log holds hundreds of findings per megabyte, each with its fingerprint).
+    pub fn fingerprints(&self, kind: &str, numbers: &[&[u8]]) -> Vec<Fingerprint> {
+        let mut out = Vec::with_capacity(numbers.len());
+        for batch in numbers.chunks(BATCH) {
+            #[cfg(target_arch = "x86_64")]
+            if batch.len() >= FEWEST_IN_BATCH
+                && many::available()
+                && let Some(hashes) = self.batch(kind, batch)
+            {
+                out.extend(hashes);
+                continue;
+            }
+            out.extend(batch.iter().map(|d| self.fingerprint(kind, d)));
+        }
+        out
+    }
+
+    /// The fingerprints of up to [`BATCH`] numbers at once, or `None` if a message is longer
+    /// than a block.
+    #[cfg(target_arch = "x86_64")]
+    fn batch<'a>(
+        &self,
+        kind: &str,
+        batch: &'a [&[u8]],
+    ) -> Option<impl Iterator<Item = Fingerprint> + use<'a>> {
+        let mut blocks = [[0u8; 64]; BATCH];
+        let mut lens = [0u32; BATCH];
+        for ((digits, block), n) in batch.iter().zip(&mut blocks).zip(&mut lens) {
+            let (b, len) = one_block(kind, digits)?;
+            (*block, *n) = (b, len as u32);
+        }
+        let hashes = many::keyed_hashes(&self.0, &blocks, &lens);
+        Some(hashes.into_iter().take(batch.len()).map(Fingerprint))
+    }
 }
+
+/// Messages hashed at once by [`Key::fingerprints`].
+#[cfg(target_arch = "x86_64")]
+const BATCH: usize = many::LANES;
+#[cfg(not(target_arch = "x86_64"))]
+const BATCH: usize = 16;
+
+/// Fewest messages worth a batch: it costs about four hashes made one by one.
+#[cfg(target_arch = "x86_64")]
+const FEWEST_IN_BATCH: usize = 4;
+
+/// The parts of a fingerprint's message, in order: the bytes hashed, and so the
+/// fingerprints, are those of `pansweep-fp-v1`.
+fn message_parts<'a>(kind: &'a str, digits: &'a [u8]) -> [&'a [u8]; 4] {
+    [FINGERPRINT_V1, kind.as_bytes(), b"\0", digits]
+}
+
+/// The message as one BLAKE3 block, zero past its length, with its length; `None` if it is
+/// longer than a block.
+fn one_block(kind: &str, digits: &[u8]) -> Option<([u8; 64], usize)> {
+    let parts = message_parts(kind, digits);
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut block = [0u8; 64];
+    let mut at = 0;
+    for p in parts {
+        block.get_mut(at..at + p.len())?.copy_from_slice(p);
+        at += p.len();
+    }
+    Some((block, len))
+}
+
+/// BLAKE3 keyed hashes of sixteen messages at once.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod many;
 
 /// What every fingerprint's message starts with: the scheme's name and version.
 const FINGERPRINT_V1: &[u8] = b"pansweep-fp-v1\0";
@@ -202,6 +263,61 @@ mod tests {
                 assert!(
                     key.fingerprint(kind, &digits).0 == fingerprint_v1(&key, kind, &digits),
                     "{kind} fingerprint of {n} digits changed"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Fingerprints made in batches are those made one by one: batches of every size,
+        /// messages up to past one block (those are hashed one by one), any key.
+        #[test]
+        fn batched_fingerprints_are_the_single_ones(
+            secret in "[a-z]{0,12}",
+            kind in proptest::sample::select(vec!["pan", "cvv", "track1"]),
+            numbers in proptest::collection::vec("[0-9]{0,50}", 0..40),
+        ) {
+            let key = Key::from_passphrase(&secret);
+            let numbers: Vec<&[u8]> = numbers.iter().map(|n| n.as_bytes()).collect();
+            let batched = key.fingerprints(kind, &numbers);
+            proptest::prop_assert_eq!(batched.len(), numbers.len());
+            for (i, (got, digits)) in batched.iter().zip(&numbers).enumerate() {
+                proptest::prop_assert!(
+                    got.0 == fingerprint_v1(&key, kind, digits),
+                    "number {} of {} digits",
+                    i,
+                    digits.len()
+                );
+            }
+        }
+    }
+
+    /// The sixteen-lane hash against the `blake3` crate, for every message length a block
+    /// holds, each lane a different length.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn sixteen_lane_hashes_are_blake3_keyed_hashes() {
+        if !many::available() {
+            return;
+        }
+        let key = Key::from_passphrase("lanes");
+        for first in 0..=64usize {
+            let mut blocks = [[0u8; 64]; many::LANES];
+            let mut lens = [0u32; many::LANES];
+            for (lane, (block, n)) in blocks.iter_mut().zip(&mut lens).enumerate() {
+                let len = (first + 5 * lane) % 65;
+                for (i, b) in block[..len].iter_mut().enumerate() {
+                    *b = (i * 31 + lane * 7 + first) as u8;
+                }
+                *n = len as u32;
+            }
+            let hashes = many::keyed_hashes(&key.0, &blocks, &lens);
+            for (lane, h) in hashes.iter().enumerate() {
+                let want = blake3::keyed_hash(&key.0, &blocks[lane][..lens[lane] as usize]);
+                assert!(
+                    h[..] == want.as_bytes()[..16],
+                    "lane {lane}, {} bytes",
+                    lens[lane]
                 );
             }
         }

@@ -264,7 +264,15 @@ impl Detector {
         // Not collected in place: a finding is smaller than a hit, and shrinking the buffer
         // copied it (realloc) on every chunk with findings.
         let mut out: Vec<Finding> = Vec::with_capacity(pans.len() + lone.len());
-        out.extend(pans.into_iter().map(|p| self.finish(p)));
+        let fingerprints = {
+            let digits: Vec<&[u8]> = pans.iter().map(|p| &p.digits.0[..p.digits.1]).collect();
+            self.key.fingerprints("pan", &digits)
+        };
+        out.extend(
+            pans.into_iter()
+                .enumerate()
+                .map(|(i, p)| self.finish(p, fingerprints[i])),
+        );
         for code in lone {
             let digits = &bytes[code.code.start..code.code.end];
             out.push(Finding {
@@ -455,7 +463,8 @@ impl Detector {
         .or_else(|| table::sql_code(bytes, pan, &self.rules.keywords))
     }
 
-    fn finish(&self, p: PanHit) -> Finding {
+    /// The finding of a confirmed number, `fingerprint` the one of its digits.
+    fn finish(&self, p: PanHit, fingerprint: crate::finding::Fingerprint) -> Finding {
         let digits = &p.digits.0[..p.digits.1];
         let (confidence, reason) = if p.cvv.is_some() && p.kind == Kind::Pan {
             (Confidence::High, "security code nearby")
@@ -471,7 +480,7 @@ impl Detector {
             confidence,
             test_card: p.test_card,
             cvv: p.cvv.map(|c| c.code),
-            fingerprint: self.key.fingerprint("pan", digits),
+            fingerprint,
             reason,
         }
     }
