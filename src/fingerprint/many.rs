@@ -36,9 +36,11 @@ const PERMUTATION: [usize; 16] = [2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14,
 /// the root of the tree.
 const ONE_BLOCK_KEYED: u32 = 1 | 2 | 8 | 16;
 
-/// Returns true if and only if this CPU can run [`keyed_hashes`].
+/// Returns true if and only if this CPU can run [`keyed_hashes`], and runs it at full clock:
+/// AVX-512 VBMI2 marks the CPUs that do not lower their clock for 512-bit work, as for the
+/// block pass (`detect::candidates::avx512`); elsewhere the crate hashes one at a time.
 pub(super) fn available() -> bool {
-    std::is_x86_feature_detected!("avx512f")
+    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vbmi2")
 }
 
 /// The first 16 bytes of `BLAKE3-keyed(key, blocks[i][..lens[i]])` for each lane `i`
