@@ -996,6 +996,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
         luhn_ends: &luhn_ends,
         on_number,
         on_short,
+        pending: Pending::new(),
     };
     let blocks = bytes.len().div_ceil(BLOCK);
     // Bit 63 of the previous block's digit and token-run masks.
@@ -1239,6 +1240,7 @@ fn relevant<const WIDE: bool, const GROUPED: bool>(
         };
         out.cover::<WIDE>(start, bytes.len(), &mut pos, walk);
     }
+    out.flush();
 }
 
 /// What the block pass hands the tokens of a stretch of bytes on with.
@@ -1249,6 +1251,8 @@ struct Cover<'a, D, L, N, S> {
     luhn_ends: &'a L,
     on_number: &'a mut N,
     on_short: &'a mut S,
+    /// Numbers found and not yet handed on.
+    pending: Pending,
 }
 
 impl<D, L, N, S> Cover<'_, D, L, N, S>
@@ -1263,8 +1267,18 @@ where
     #[inline(always)]
     fn lone_group(&mut self, q: usize, n: u32) {
         if n >= self.shapes.min_plain {
-            hand_on_plain(self.bytes, self.shapes, q, n as usize, self.on_number);
+            self.pending.keep_lone(q, n);
+            if self.pending.full() {
+                self.flush();
+            }
         }
+    }
+
+    /// Hands on the numbers kept in [`Pending`]: before any other is handed on, and at the
+    /// end.
+    #[inline(always)]
+    fn flush(&mut self) {
+        self.pending.flush(self.bytes, self.shapes, self.on_number);
     }
 
     /// Hands on the tokens that start in [lo, hi) (and any that start from `pos` on, up to
@@ -1274,15 +1288,26 @@ where
     /// window became a call (5% of the time on digit-dense logs).
     #[inline(always)]
     fn cover<const WIDE: bool>(&mut self, lo: usize, hi: usize, pos: &mut usize, walk: Walk) {
+        if !matches!(walk, Walk::Windows) {
+            self.flush();
+        }
         let (bytes, on_number, on_short) = (self.bytes, &mut *self.on_number, &mut *self.on_short);
         let luhn = (self.luhn_ends, self.shapes);
+        let pending = &mut self.pending;
         match walk {
             Walk::Bits(d, len) => {
                 // A run within one block mostly holds one id (`seq=3486384968215`): a scalar
                 // Luhn check of it costs less than the vector check of 64 bytes, a call
                 // from here (dense `card numbers` 14.9 -> 12.8 ms, fastest of 8).
                 let luhn = (&luhn_per_token, self.shapes);
-                tokens_of_run(bytes, lo, (d, len), true, luhn, on_number, on_short);
+                tokens_of_run(
+                    bytes,
+                    lo,
+                    (d, len),
+                    true,
+                    luhn,
+                    (on_number, on_short, pending),
+                );
                 *pos = hi;
             }
             Walk::Windows => {
@@ -1293,9 +1318,13 @@ where
                     luhn,
                     on_number,
                     on_short,
+                    pending,
                 ) {
                     Ok(()) => hi,
-                    Err(from) => tokens_between::<WIDE>(bytes, from, hi, on_number, on_short),
+                    Err(from) => {
+                        pending.flush(bytes, self.shapes, on_number);
+                        tokens_between::<WIDE>(bytes, from, hi, on_number, on_short)
+                    }
                 }
             }
             Walk::Exact if hi > *pos => {
@@ -1329,7 +1358,7 @@ enum Walk {
 /// time: runs of ids that fill whole lines (`id=652497057050250 834846441288694425 …`) are
 /// the common case of digit-dense files. `Err` holds a token boundary from which the exact
 /// pass must go on: a separator the bits cannot judge (`%20`), or a token of 64 bytes or
-/// more.
+/// more. Ids checked by the vector Luhn check may be left in `pending`.
 #[inline(always)]
 fn tokens_of_long_run(
     bytes: &[u8],
@@ -1338,6 +1367,7 @@ fn tokens_of_long_run(
     luhn: (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
     on_number: &mut impl FnMut(Candidate),
     on_short: &mut impl FnMut(Span),
+    pending: &mut Pending,
 ) -> Result<(), usize> {
     let mut at = start;
     while at < end {
@@ -1349,12 +1379,15 @@ fn tokens_of_long_run(
         let last = end - at <= 64;
         // Runs of ids, where every group is a token of its own, are walked here without a
         // call per window.
-        let advance = match standalone_tokens_of_run(bytes, at, d, len, last, luhn, on_number) {
-            Some(advance) => advance,
-            None => {
-                chained_tokens_of_run(bytes, at, (d, len), last, on_number, on_short).unwrap_or(len)
-            }
-        };
+        let advance =
+            match standalone_tokens_of_run(bytes, at, d, len, last, luhn, (on_number, pending)) {
+                Some(advance) => advance,
+                None => {
+                    pending.flush(bytes, luhn.1, on_number);
+                    chained_tokens_of_run(bytes, at, (d, len), last, on_number, on_short)
+                        .unwrap_or(len)
+                }
+            };
         if advance == 0 {
             return Err(at);
         }
@@ -1425,12 +1458,18 @@ fn tokens_of_run(
     (d, len): (u64, u32),
     complete: bool,
     luhn: (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
-    on_number: &mut impl FnMut(Candidate),
-    on_short: &mut impl FnMut(Span),
+    (on_number, on_short, pending): (
+        &mut impl FnMut(Candidate),
+        &mut impl FnMut(Span),
+        &mut Pending,
+    ),
 ) -> Option<u32> {
-    match standalone_tokens_of_run(bytes, at, d, len, complete, luhn, on_number) {
+    match standalone_tokens_of_run(bytes, at, d, len, complete, luhn, (on_number, pending)) {
         Some(advance) => (!complete).then_some(advance),
-        None => chained_tokens_of_run(bytes, at, (d, len), complete, on_number, on_short),
+        None => {
+            pending.flush(bytes, luhn.1, on_number);
+            chained_tokens_of_run(bytes, at, (d, len), complete, on_number, on_short)
+        }
     }
 }
 
@@ -1507,7 +1546,9 @@ fn chained_tokens_of_run(
 /// (group end, window end, token length). `None` if some group is short: the general walk
 /// decides. Otherwise how far the walk moves on: to the first byte of the group left for
 /// the next window (0 if that is the first byte of this one), else by `len`. `luhn_ends`,
-/// when it can, gives the Luhn check of every run of the window at once (see [`relevant`]).
+/// when it can, gives the Luhn check of every run of the window at once (see [`relevant`]);
+/// the window is then kept in `pending` with the ends of the runs that pass, to be handed
+/// on later. Otherwise the tokens are handed on now, after those kept before.
 #[inline(always)]
 fn standalone_tokens_of_run(
     bytes: &[u8],
@@ -1516,7 +1557,7 @@ fn standalone_tokens_of_run(
     len: u32,
     complete: bool,
     (luhn_ends, shapes): (&impl Fn(&[u8], usize, u64) -> Option<u64>, &Shapes),
-    on_number: &mut impl FnMut(Candidate),
+    (on_number, pending): (&mut impl FnMut(Candidate), &mut Pending),
 ) -> Option<u32> {
     use super::blocks::RunLadder;
     let w = d & low_bits(len);
@@ -1535,24 +1576,18 @@ fn standalone_tokens_of_run(
     }
     let mut long = starts & runs.at_least(shapes.min_plain) & !unfinished;
     if let Some(passing) = shapes.luhn.then(|| luhn_ends(bytes, at, w)).flatten() {
-        // The Luhn check was made for every run at once: walk the ends of the runs of at
-        // most MAX_DIGITS digits that pass it (one in ten), not every long run.
+        // The Luhn check was made for every run at once: the ends of the runs of at most
+        // MAX_DIGITS digits that pass it (one in ten), not every long run, are kept.
         let r16 = runs.at_least(16);
         long &= !(r16 & r16 >> (MAX_DIGITS as u32 + 1 - 16));
         // Adding a run's first bit clears the run: what is cleared is the runs of `long`.
         let chosen = w & !w.wrapping_add(long);
-        let mut ends = chosen & !(chosen >> 1) & passing;
-        while ends != 0 {
-            let e = ends.trailing_zeros();
-            ends &= ends - 1;
-            let g = (w << (63 - e)).leading_ones() as usize;
-            let start = at + e as usize + 1 - g;
-            if shapes.head_allows(bytes[start], bytes[start + 1], g) {
-                // Of at most MAX_DIGITS digits, and checked whole in the window.
-                on_number(plain_candidate(bytes, start, g, true));
-            }
+        pending.keep_window(at, w, chosen & !(chosen >> 1) & passing);
+        if pending.full() {
+            pending.hand_on(bytes, shapes, on_number);
         }
     } else {
+        pending.flush(bytes, shapes, on_number);
         while long != 0 {
             let b = long.trailing_zeros();
             long &= long - 1;
@@ -1587,6 +1622,102 @@ fn plain_candidate(bytes: &[u8], start: usize, n: usize, luhn_passed: bool) -> C
     append_digits(&mut c, bytes, start, n);
     push_group(&mut c, u8::try_from(n).unwrap_or(u8::MAX));
     c
+}
+
+/// How many entries [`Pending`] holds.
+const PENDING: usize = 16;
+
+/// Plain numbers the block pass has found and not yet handed on, in offset order: each
+/// window of ids whose vector Luhn check passed some, with their ends, and each lone group
+/// of digits (not checked yet).
+///
+/// Handed on in a batch, so that no branch waits for a window's Luhn check. One window in
+/// ten holds an id that passes, at no place the CPU can foresee; a branch on it was
+/// mispredicted each time, only once the check's chain of permutes had ended, and the
+/// windows the CPU had gone on to meanwhile were thrown away. A window is kept by writing
+/// it whatever it holds and counting it only if it holds an end: no branch. Anything handed
+/// on otherwise must first hand these on ([`Pending::hand_on`]), to keep the offset order.
+struct Pending {
+    /// Where each entry's bytes start: a window's first byte, or a lone group's.
+    at: [usize; PENDING],
+    /// A window's digit bits, or a lone group's length.
+    digits: [u64; PENDING],
+    /// A window's last digits of the ids of at most [`MAX_DIGITS`] digits that pass Luhn.
+    ends: [u64; PENDING],
+    /// Bit `i`: entry `i` is a lone group.
+    lone: u32,
+    /// How many entries there are.
+    n: usize,
+}
+
+impl Pending {
+    fn new() -> Pending {
+        Pending {
+            at: [0; PENDING],
+            digits: [0; PENDING],
+            ends: [0; PENDING],
+            lone: 0,
+            n: 0,
+        }
+    }
+
+    /// Keeps the window at `at` (digit bits `w`) if `ends` (as in [`Pending::ends`]) is not
+    /// empty, without a branch.
+    #[inline(always)]
+    fn keep_window(&mut self, at: usize, w: u64, ends: u64) {
+        self.at[self.n] = at;
+        self.digits[self.n] = w;
+        self.ends[self.n] = ends;
+        self.n += usize::from(ends != 0);
+    }
+
+    /// Keeps the lone group of `n` digits at `at`.
+    #[inline(always)]
+    fn keep_lone(&mut self, at: usize, n: u32) {
+        self.at[self.n] = at;
+        self.digits[self.n] = u64::from(n);
+        self.lone |= 1 << self.n;
+        self.n += 1;
+    }
+
+    /// Returns true if and only if no more entries fit.
+    #[inline(always)]
+    fn full(&self) -> bool {
+        self.n == PENDING
+    }
+
+    /// Hands on, in order, the numbers kept that may be card numbers, and empties the list.
+    #[inline(never)]
+    fn hand_on(&mut self, bytes: &[u8], shapes: &Shapes, on_number: &mut impl FnMut(Candidate)) {
+        for i in 0..self.n {
+            let (at, w) = (self.at[i], self.digits[i]);
+            if self.lone >> i & 1 == 1 {
+                hand_on_plain(bytes, shapes, at, w as usize, on_number);
+                continue;
+            }
+            let mut ends = self.ends[i];
+            while ends != 0 {
+                let e = ends.trailing_zeros();
+                ends &= ends - 1;
+                let g = (w << (63 - e)).leading_ones() as usize;
+                let start = at + e as usize + 1 - g;
+                if shapes.head_allows(bytes[start], bytes[start + 1], g) {
+                    // Of at most MAX_DIGITS digits, and checked whole in the window.
+                    on_number(plain_candidate(bytes, start, g, true));
+                }
+            }
+        }
+        self.n = 0;
+        self.lone = 0;
+    }
+
+    /// [`Pending::hand_on`], if anything is kept.
+    #[inline(always)]
+    fn flush(&mut self, bytes: &[u8], shapes: &Shapes, on_number: &mut impl FnMut(Candidate)) {
+        if self.n > 0 {
+            self.hand_on(bytes, shapes, on_number);
+        }
+    }
 }
 
 /// The `luhn_ends` of [`relevant`] for builds without a vector Luhn check: `None`, so that
