@@ -302,6 +302,15 @@ impl Shapes {
         }
     }
 
+    /// [`Shapes::head_allows`] for the `n` ASCII digits at `start` (at least two), without
+    /// a branch.
+    #[inline(always)]
+    fn head_allows_digits(&self, bytes: &[u8], start: usize, n: u32) -> bool {
+        let i = usize::from(bytes[start] - b'0') * 10 + usize::from(bytes[start + 1] - b'0');
+        let bit = n.wrapping_sub(MIN_DIGITS as u32).min(31);
+        u32::from(self.heads[i]) >> bit & 1 == 1
+    }
+
     /// Whether a plain number of `n` digits ([`MIN_DIGITS`] to [`MAX_DIGITS`]) whose first
     /// two bytes are `a`, `b` (ASCII digits) may have a brand's head.
     #[inline(always)]
@@ -1267,7 +1276,10 @@ where
     #[inline(always)]
     fn lone_group(&mut self, q: usize, n: u32) {
         if n >= self.shapes.min_plain {
-            self.pending.keep_lone(q, n);
+            // Nine in ten have no brand's first digits and length (`seq=3486384968215`):
+            // those are not kept at all.
+            let may_be_card = !self.shapes.luhn || self.shapes.head_allows_digits(self.bytes, q, n);
+            self.pending.keep_lone(q, n, may_be_card);
             if self.pending.full() {
                 self.flush();
             }
@@ -1671,13 +1683,13 @@ impl Pending {
         self.n += usize::from(ends != 0);
     }
 
-    /// Keeps the lone group of `n` digits at `at`.
+    /// Keeps the lone group of `n` digits at `at` if `may_be_card` (without a branch).
     #[inline(always)]
-    fn keep_lone(&mut self, at: usize, n: u32) {
+    fn keep_lone(&mut self, at: usize, n: u32, may_be_card: bool) {
         self.at[self.n] = at;
         self.digits[self.n] = u64::from(n);
-        self.lone |= 1 << self.n;
-        self.n += 1;
+        self.lone |= u32::from(may_be_card) << self.n;
+        self.n += usize::from(may_be_card);
     }
 
     /// Returns true if and only if no more entries fit.
