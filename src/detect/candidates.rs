@@ -1641,7 +1641,7 @@ const PENDING: usize = 16;
 
 /// Plain numbers the block pass has found and not yet handed on, in offset order: each
 /// window of ids whose vector Luhn check passed some, with their ends, and each lone group
-/// of digits (not checked yet).
+/// of digits whose first digits and length some brand has (its Luhn check not made yet).
 ///
 /// Handed on in a batch, so that no branch waits for a window's Luhn check. One window in
 /// ten holds an id that passes, at no place the CPU can foresee; a branch on it was
@@ -1656,7 +1656,7 @@ struct Pending {
     digits: [u64; PENDING],
     /// A window's last digits of the ids of at most [`MAX_DIGITS`] digits that pass Luhn.
     ends: [u64; PENDING],
-    /// Bit `i`: entry `i` is a lone group.
+    /// Bit `i`: entry `i` is a lone group (only counted entries have their bit set).
     lone: u32,
     /// How many entries there are.
     n: usize,
