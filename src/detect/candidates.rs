@@ -302,24 +302,15 @@ impl Shapes {
         }
     }
 
-    /// [`Shapes::head_allows`] for the `n` ASCII digits at `start` (at least two), without
-    /// a branch.
-    #[inline(always)]
-    fn head_allows_digits(&self, bytes: &[u8], start: usize, n: u32) -> bool {
-        let i = usize::from(bytes[start] - b'0') * 10 + usize::from(bytes[start + 1] - b'0');
-        let bit = n.wrapping_sub(MIN_DIGITS as u32).min(31);
-        u32::from(self.heads[i]) >> bit & 1 == 1
-    }
-
     /// Whether a plain number of `n` digits ([`MIN_DIGITS`] to [`MAX_DIGITS`]) whose first
     /// two bytes are `a`, `b` (ASCII digits) may have a brand's head.
+    /// Without a branch: the pass tests every lone digit group with it as it finds them.
     #[inline(always)]
     fn head_allows(&self, a: u8, b: u8, n: usize) -> bool {
         let i = usize::from(a.wrapping_sub(b'0')) * 10 + usize::from(b.wrapping_sub(b'0'));
-        let bit = n.wrapping_sub(MIN_DIGITS);
-        self.heads
-            .get(i)
-            .is_some_and(|h| bit < 8 && h >> bit & 1 == 1)
+        // Lengths past the table's eight read as a bit above the entry's: none.
+        let bit = n.wrapping_sub(MIN_DIGITS).min(31);
+        self.heads.get(i).map_or(0, |&h| u32::from(h)) >> bit & 1 == 1
     }
 }
 
@@ -1278,7 +1269,8 @@ where
         if n >= self.shapes.min_plain {
             // Nine in ten have no brand's first digits and length (`seq=3486384968215`):
             // those are not kept at all.
-            let may_be_card = !self.shapes.luhn || self.shapes.head_allows_digits(self.bytes, q, n);
+            let (a, b) = (self.bytes[q], self.bytes[q + 1]);
+            let may_be_card = !self.shapes.luhn || self.shapes.head_allows(a, b, n as usize);
             self.pending.keep_lone(q, n, may_be_card);
             if self.pending.full() {
                 self.flush();

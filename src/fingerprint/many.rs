@@ -46,7 +46,6 @@ pub(super) fn available() -> bool {
 /// The first 16 bytes of `BLAKE3-keyed(key, blocks[i][..lens[i]])` for each lane `i`
 /// (every message at most 64 bytes, zero past its length), on a CPU on which [`available`]
 /// holds.
-#[allow(unsafe_code)]
 pub(super) fn keyed_hashes(
     key: &[u8; 32],
     blocks: &[[u8; 64]; LANES],
