@@ -4,7 +4,9 @@
 # digit-run-and-Luhn scanner: the compute floor on this machine), ripgrep with a naive card
 # regex, and pansweep, at 1 thread and all cores; and zcat vs pansweep on the gzip tree.
 # Prints GB/s, the ratios, and issue #7's targets with a verdict for each. Needs hyperfine
-# and ripgrep (apt-get install hyperfine ripgrep).
+# and ripgrep (apt-get install hyperfine ripgrep); RG=/path/to/rg runs another build of it
+# (`cargo install ripgrep --root DIR` gives the newest: 15.2 measured the same as Debian's
+# 13.0 here, within 7%, and no faster).
 #   BENCH_DIR=/tmp/pansweep-bench BENCH_SCALE=1 benches/compare.sh
 # Each command's time is the median of its runs (BENCH_RUNS, default 5), not the mean: on a
 # shared machine a run now and then stalls for seconds, and one such run moved a mean by 20%.
@@ -12,6 +14,8 @@
 # whole set three times, prints each round's ratios, and takes the median of the rounds.
 source "$(dirname "$0")/setup.sh"
 regex='\b(?:\d[ -]?){12,18}\d\b'
+rg="${RG:-rg}"
+echo "ripgrep: $("$rg" --version | head -1)"
 cd "$dir"
 find logs dense gz -type f -exec cat {} + > /dev/null   # warm the cache
 bytes() { find "$1" -type f -not -path '*/ignored/*' -not -path '*/.git/*' -printf '%s\n' | awk '{s+=$1} END {print s}'; }
@@ -24,11 +28,11 @@ for round in $(seq "$rounds"); do
     -n "cat logs" "sh -c 'find logs -type f -not -name *.tmp -exec cat {} + > /dev/null'" \
     -n "floor -j1 logs" "$floor -j 1 logs" \
     -n "floor logs" "$floor logs" \
-    -n "rg -j1 logs" "rg -j1 -c '$regex' logs" \
-    -n "rg logs" "rg -c '$regex' logs" \
+    -n "rg -j1 logs" "$rg -j1 -c '$regex' logs" \
+    -n "rg logs" "$rg -c '$regex' logs" \
     -n "pansweep -j1 logs" "sh -c '$bin scan -q -j1 --format jsonl logs > /dev/null'" \
     -n "pansweep logs" "sh -c '$bin scan -q --format jsonl logs > /dev/null'" \
-    -n "rg -j1 dense" "rg -j1 -c '$regex' dense" \
+    -n "rg -j1 dense" "$rg -j1 -c '$regex' dense" \
     -n "floor -j1 dense" "$floor -j 1 dense" \
     -n "pansweep -j1 dense" "sh -c '$bin scan -q -j1 --format jsonl dense > /dev/null'" \
     -n "zcat gz" "sh -c 'zcat gz/*.gz > /dev/null'" \
