@@ -36,8 +36,8 @@ impl Progress {
         }
     }
 
-    /// Updates the line after a file is done.
-    pub fn update(&self, s: &Summary, bytes: u64, findings: u64) {
+    /// Updates the line after a file is done: `s` counts its findings, not yet its `bytes`.
+    pub fn update(&self, s: &Summary, bytes: u64) {
         let Some(bar) = &self.bar else { return };
         let elapsed = self.start.elapsed();
         if !self.shown.load(Ordering::Relaxed) && elapsed >= Self::DELAY {
@@ -51,7 +51,7 @@ impl Progress {
             "{} files, {:.1} MB, {} findings, {:.0} MB/s",
             s.files_scanned + 1,
             total as f64 / 1e6,
-            s.findings.by_kind.values().sum::<u64>() + findings,
+            s.findings.by_kind.values().sum::<u64>(),
             mb_s
         ));
     }

@@ -117,6 +117,9 @@ struct FileResult {
     below_threshold: u64,
     allowed: u64,
     baselined: u64,
+    /// Records already handed to the reporter (a large file's are passed on a thousand at
+    /// a time, and `records` then holds only those since).
+    reported: u64,
     bytes: u64,
     changed: bool,
     /// Findings reported but left as they are (in archives, which `redact` does not rewrite).
@@ -606,7 +609,7 @@ impl<'a> Shared<'a> {
             Err(e) => {
                 // A truncated gzip: report what was read, and never rewrite from a partial
                 // read (dropping the writer removes its temporary file).
-                let n = result.records.len();
+                let n = result.reported + result.records.len() as u64;
                 self.fail(
                     Some(path),
                     &format!("read error after {n} findings: {}", walk::io_reason(&e)),
@@ -933,6 +936,7 @@ impl<'a> Shared<'a> {
                 });
             }
         }
+        result.reported += result.records.len() as u64;
         result.explained.clear();
         result.diff.clear();
         if self.reporter.collects() || self.cfg.collect {
@@ -952,10 +956,10 @@ impl<'a> Shared<'a> {
     }
 
     fn emit(&self, mut result: FileResult) {
-        let found = result.records.len() as u64;
         self.flush_findings(&mut result);
         if let Ok(mut s) = self.summary.lock() {
-            self.progress.update(&s, result.bytes, found);
+            // The findings are in the summary already: `flush_findings` counted them.
+            self.progress.update(&s, result.bytes);
             s.files_scanned += 1;
             s.bytes_scanned += result.bytes;
             s.below_threshold += result.below_threshold;

@@ -232,6 +232,35 @@ fn gzip_files_are_decompressed_with_lines_of_the_text() {
 }
 
 #[test]
+fn a_truncated_gzip_error_counts_every_finding_reported_before_it() {
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+    let t = Tree::new();
+    // Enough findings that the scan passes them on a thousand at a time before the cut.
+    let pan = card("4539", 16, 605);
+    let mut text = String::new();
+    for i in 0..6000 {
+        text.push_str(&format!(
+            "line {i} payment card {pan} seq {}\n",
+            i * 7919 % 10007
+        ));
+    }
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    t.write("big.log.gz", &gz[..gz.len() * 2 / 3]);
+    let r = t.run(&["scan", "-q", "--format", "jsonl", "."]);
+    r.code(2);
+    let n = r.jsonl().len();
+    assert!(n > 1000, "{n} findings before the cut");
+    assert!(
+        r.stderr.contains(&format!("read error after {n} findings")),
+        "{n} findings reported; stderr: {}",
+        r.stderr
+    );
+}
+
+#[test]
 fn utf16_files_are_decoded_and_located_in_file_bytes() {
     let t = Tree::new();
     let pan = card("52", 16, 604);
