@@ -54,11 +54,13 @@ if len(rounds) > 1:
               f"1 thread {r['pansweep -j1 logs'] / r['rg -j1 logs']:.2f}; cat {r['cat logs']:.3f} s")
     print(f"median of {len(rounds)} rounds:\n")
 res = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
+def gbps(name, t):
+    """The speed of command `name` (its last word names the tree) in `t` seconds."""
+    return size[name.split()[-1]] / t / 1e9
 print(f"{'command':24s} {'median s':>9s} {'GB/s':>7s} {'fastest s':>10s} {'GB/s':>7s}")
 for name, t in res.items():
-    tree = name.split()[-1]
     f = fastest[name]
-    print(f"{name:24s} {t:9.3f} {size[tree] / t / 1e9:7.2f} {f:10.3f} {size[tree] / f / 1e9:7.2f}")
+    print(f"{name:24s} {t:9.3f} {gbps(name, t):7.2f} {f:10.3f} {gbps(name, f):7.2f}")
 def ratio(a, b):
     return res[a] / res[b] if a in res and b in res else float("nan")
 print(f"\npansweep/rg (time), all cores: {ratio('pansweep logs', 'rg logs'):.2f}   1 thread: {ratio('pansweep -j1 logs', 'rg -j1 logs'):.2f}")
@@ -73,17 +75,16 @@ print(f"zcat/pansweep on gz (throughput ratio): {ratio('zcat gz', 'pansweep -j1 
 # at ~0.73 GB/s; the first line shows how this run's machine compares, as a shared machine
 # drifts by 30% or more from hour to hour. (The floor scanner here is not the issue's minimal
 # scanner, so its speed is no reference.)
-def gbps(name, t):
-    return size[name.split()[-1]] / t / 1e9
 print(f"\nthis machine, this run: rg -j1 logs at {gbps('rg -j1 logs', res['rg -j1 logs']):.2f} GB/s "
       f"(the issue's reference machine: 0.73)")
+def speeds(name):
+    """The median and fastest speed of command `name`."""
+    return gbps(name, res[name]), gbps(name, fastest[name])
 targets = [
     ("time against rg, all cores", ratio('pansweep logs', 'rg logs'), None, "<=", 0.4),
     ("time against rg, 1 thread", ratio('pansweep -j1 logs', 'rg -j1 logs'), None, "<=", 0.4),
-    ("typical logs, 1 thread, GB/s", gbps('pansweep -j1 logs', res['pansweep -j1 logs']),
-     gbps('pansweep -j1 logs', fastest['pansweep -j1 logs']), ">=", 2.5),
-    ("digit-dense, 1 thread, GB/s", gbps('pansweep -j1 dense', res['pansweep -j1 dense']),
-     gbps('pansweep -j1 dense', fastest['pansweep -j1 dense']), ">=", 1.0),
+    ("typical logs, 1 thread, GB/s", *speeds('pansweep -j1 logs'), ">=", 2.5),
+    ("digit-dense, 1 thread, GB/s", *speeds('pansweep -j1 dense'), ">=", 1.0),
     ("gzip, throughput against zcat", ratio('zcat gz', 'pansweep -j1 gz'), None, ">=", 0.8),
 ]
 print(f"\n{'target':32s} {'asked':>8s} {'median':>8s} {'fastest':>8s}  verdict")
