@@ -203,6 +203,16 @@ pub struct WalkArgs {
     #[arg(long, short = 'L')]
     pub follow: bool,
 
+    /// Descend at most NUM directory levels below each path given; 0 reads only the paths
+    /// themselves (a directory given then yields nothing).
+    #[arg(long, short = 'd', value_name = "NUM")]
+    pub max_depth: Option<usize>,
+
+    /// Don't cross into other file systems below each path given: a network share, /proc or
+    /// a backup disk mounted inside the tree is left out.
+    #[arg(long)]
+    pub one_file_system: bool,
+
     /// Search binary files too (by default a file with a NUL byte in its first 8 KiB is
     /// skipped and counted).
     #[arg(long)]

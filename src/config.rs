@@ -206,6 +206,8 @@ fn walk_options(w: &WalkArgs) -> WalkOptions {
         globs: w.glob.clone(),
         max_filesize: w.max_filesize,
         follow: w.follow,
+        max_depth: w.max_depth,
+        one_file_system: w.one_file_system,
         threads: w.threads,
     }
 }

@@ -69,6 +69,10 @@ pub struct WalkOptions {
     pub max_filesize: Option<u64>,
     /// Follow symbolic links.
     pub follow: bool,
+    /// Directory levels to descend below each path given (`None`: all).
+    pub max_depth: Option<usize>,
+    /// Stay on the file system of each path given.
+    pub one_file_system: bool,
     /// Worker threads (0: all cores).
     pub threads: usize,
 }
@@ -102,6 +106,8 @@ pub fn walk_parallel(
         .git_exclude(!opts.no_ignore)
         .parents(!opts.no_ignore)
         .follow_links(opts.follow)
+        .max_depth(opts.max_depth)
+        .same_file_system(opts.one_file_system)
         .threads(opts.threads);
     if !opts.no_ignore {
         b.add_custom_ignore_filename(".pansweepignore");

@@ -167,6 +167,62 @@ fn binary_files_are_skipped_unless_asked() {
 }
 
 #[test]
+fn max_depth_counts_levels_below_each_path_as_ripgrep_does() {
+    let t = Tree::new();
+    let p: Vec<String> = (0..3).map(|i| card("4", 16, 610 + i)).collect();
+    t.write("top.log", format!("card {}\n", p[0]));
+    t.write("a/mid.log", format!("card {}\n", p[1]));
+    t.write("a/b/deep.log", format!("card {}\n", p[2]));
+    t.run(&["scan", "-q", "--max-depth", "1", "."])
+        .code(1)
+        .finds(&p[0], 1)
+        .finds(&p[1], 0)
+        .finds(&p[2], 0);
+    t.run(&["scan", "-q", "-d", "2", "."])
+        .code(1)
+        .finds(&p[0], 1)
+        .finds(&p[1], 1)
+        .finds(&p[2], 0);
+    // Depth 0: the paths given and nothing below them; a file given is read.
+    t.run(&["scan", "-q", "-d", "0", "."])
+        .code(0)
+        .finds(&p[0], 0);
+    t.run(&["scan", "-q", "-d", "0", "a/b/deep.log"])
+        .code(1)
+        .finds(&p[2], 1);
+    t.run(&["scan", "-d", "deep", "."]).code(2);
+}
+
+#[test]
+fn one_file_system_stays_off_other_mounts() {
+    // A link to a tmpfs directory, followed: a file system other than the tree's.
+    let shm = std::path::Path::new("/dev/shm");
+    let t = Tree::new();
+    let Ok(other) = tempfile::tempdir_in(shm) else {
+        eprintln!("skipped: no writable /dev/shm here");
+        return;
+    };
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &std::path::Path| std::fs::metadata(p).unwrap().dev();
+    if dev(other.path()) == dev(t.path()) {
+        eprintln!("skipped: /dev/shm is on the same file system as the temporary directory");
+        return;
+    }
+    let p: Vec<String> = (0..2).map(|i| card("4", 16, 620 + i)).collect();
+    t.write("local.log", format!("card {}\n", p[0]));
+    std::fs::write(other.path().join("mounted.log"), format!("card {}\n", p[1])).unwrap();
+    std::os::unix::fs::symlink(other.path(), t.join("elsewhere")).unwrap();
+    t.run(&["scan", "-q", "--follow", "."])
+        .code(1)
+        .finds(&p[0], 1)
+        .finds(&p[1], 1);
+    t.run(&["scan", "-q", "--follow", "--one-file-system", "."])
+        .code(1)
+        .finds(&p[0], 1)
+        .finds(&p[1], 0);
+}
+
+#[test]
 fn max_filesize_skips_and_counts() {
     let t = Tree::new();
     let pan = card("52", 16, 601);
