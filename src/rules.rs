@@ -433,6 +433,10 @@ pub struct Keywords {
     pub cvv_anchors: Vec<String>,
     /// Not-a-card key words, lower-case.
     pub not_card_keys: WordSet,
+    /// Whether every PAN-context and expiry phrase and Japanese word holds a byte that
+    /// [`crate::detect::context`] calls a signal (an ASCII letter, a byte outside ASCII, or
+    /// `/`): then a text with no such byte holds none of them (true of the built-in rules).
+    pub context_needs_signal: bool,
 }
 
 impl Keywords {
@@ -488,6 +492,10 @@ impl Keywords {
         };
         let (phrases, words) = split(&s.pan_context.en);
         let (expiry_phrases, expiry_en) = split(&s.expiry.en);
+        let context_needs_signal = (phrases.iter().chain(&expiry_phrases))
+            .chain(&s.pan_context.ja)
+            .chain(&s.expiry.ja)
+            .all(|w| w.bytes().any(crate::detect::context::is_signal));
         Ok(Keywords {
             pan_context_en: words,
             pan_context_phrases: phrases,
@@ -499,6 +507,7 @@ impl Keywords {
             cvv_weak: s.cvv.weak,
             cvv_anchors: lower(&s.cvv.anchors),
             not_card_keys: lower(&s.not_card_keys).into_iter().collect(),
+            context_needs_signal,
         })
     }
 }

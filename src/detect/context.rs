@@ -1,6 +1,7 @@
 //! Context that raises confidence: card words before a number on its line, and an expiry
 //! date after it.
 
+use crate::finding::Span;
 use crate::rules::Keywords;
 
 use super::lookalike::words;
@@ -9,63 +10,141 @@ use super::lookalike::words;
 const CONTEXT_BACK: usize = 64;
 /// How far after the number an expiry date is looked for.
 const EXPIRY_AHEAD: usize = 48;
+// Both windows are read as one 64-byte block.
+const _: () = assert!(CONTEXT_BACK <= 64 && EXPIRY_AHEAD <= 64);
 
-/// The bytes of the line around `at`, at most `back` bytes before and `ahead` after.
-fn line_window(
-    bytes: &[u8],
-    start: usize,
-    end: usize,
-    back: usize,
-    ahead: usize,
-) -> (&[u8], &[u8]) {
-    let lo = start.saturating_sub(back);
-    let before = &bytes[lo..start];
-    let before = match memchr::memrchr(b'\n', before) {
-        Some(i) => &before[i + 1..],
-        None => before,
-    };
-    let hi = (end + ahead).min(bytes.len());
-    let after = &bytes[end..hi];
-    let after = match memchr::memchr(b'\n', after) {
-        Some(i) => &after[..i],
-        None => after,
-    };
-    (before, after)
+/// Returns true if and only if `b` may be part of the evidence these rules look for: an
+/// ASCII letter (the English words and phrases), a byte outside ASCII (the Japanese words)
+/// or `/` (an `MM/YY` date). Around most numbers in digit-dense logs there is none on the
+/// line, and that is decided from one vector pass over the bytes
+/// ([`signal_and_newline_bits`]) instead of a walk over words and a search per phrase.
+pub fn is_signal(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b >= 0x80 || b == b'/'
 }
 
-/// Returns true if and only if a card word (`card`, `pan`, `cc`, `カード番号`) stands on the
-/// same line shortly before `start`.
-pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
-    let (before, _) = line_window(bytes, start, start, CONTEXT_BACK, 0);
-    let ascii = before.is_ascii();
-    let mut letters = false;
-    words(before).any(|w| {
-        letters = true;
-        kw.pan_context_en.contains_word(w)
-    }) || kw
-        .pan_context_ja
-        .iter()
-        .any(|w| may_hold(ascii, w) && contains(before, w.as_bytes()))
-        || kw
-            .pan_context_phrases
+/// For the bytes `from..to` of `bytes` (at most 64): bit `i` set where byte `from + i` is a
+/// signal ([`is_signal`]), and bit `i` set where it is `\n`. Read where they are, 64 at a
+/// time, unless the buffer ends first.
+fn signal_and_newline_bits(bytes: &[u8], from: usize, to: usize) -> (u64, u64) {
+    use wide::u8x16;
+    let padded;
+    let block = match bytes.get(from..from + 64) {
+        Some(b) => b,
+        None => {
+            padded = super::blocks::padded::<64>(bytes, from);
+            &padded[..]
+        }
+    };
+    let (mut signal, mut newline) = (0u64, 0u64);
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let mut lanes = [0u8; 16];
+        lanes.copy_from_slice(chunk);
+        let v = u8x16::new(lanes);
+        // Unsigned `x <= 25`, with x wrapping below 0.
+        let letter = {
+            let x = (v | u8x16::splat(0x20)) - u8x16::splat(b'a');
+            x.min(u8x16::splat(25)).simd_eq(x)
+        };
+        let slash = v.simd_eq(u8x16::splat(b'/'));
+        // The top bit of each byte: outside ASCII.
+        let bits = (letter | slash).to_bitmask() | v.to_bitmask();
+        signal |= u64::from(bits) << (16 * k);
+        newline |= u64::from(v.simd_eq(u8x16::splat(b'\n')).to_bitmask()) << (16 * k);
+    }
+    let within = u64::MAX.checked_shr(64 - (to - from) as u32).unwrap_or(0);
+    (signal & within, newline & within)
+}
+
+/// The line around a number as these rules read it: at most [`CONTEXT_BACK`] bytes before
+/// it and [`EXPIRY_AHEAD`] after it, each cut at a newline, and whether each part holds a
+/// signal byte ([`is_signal`]). Taken once per number for the three rules that read it.
+pub struct Around<'a> {
+    before: &'a [u8],
+    after: &'a [u8],
+    signal_before: bool,
+    signal_after: bool,
+}
+
+impl<'a> Around<'a> {
+    /// The line around the number at `span` of `bytes`.
+    pub fn of(bytes: &'a [u8], span: Span) -> Around<'a> {
+        let lo = span.start.saturating_sub(CONTEXT_BACK);
+        let (signal, newline) = signal_and_newline_bits(bytes, lo, span.start);
+        // The line begins after the window's last newline.
+        let first = 64 - newline.leading_zeros();
+        let signal_before = signal.checked_shr(first).unwrap_or(0) != 0;
+        let hi = (span.end + EXPIRY_AHEAD).min(bytes.len());
+        let (signal, newline) = signal_and_newline_bits(bytes, span.end, hi);
+        // It ends at the window's first newline.
+        let len = (newline.trailing_zeros() as usize).min(hi - span.end);
+        Around {
+            before: &bytes[lo + first as usize..span.start],
+            after: &bytes[span.end..span.end + len],
+            signal_before,
+            signal_after: signal & ((1u64 << len) - 1) != 0,
+        }
+    }
+
+    /// Returns true if and only if a card word (`card`, `pan`, `cc`, `カード番号`) stands on the
+    /// line shortly before the number.
+    pub fn card_words_before(&self, kw: &Keywords) -> bool {
+        if kw.context_needs_signal && !self.signal_before {
+            return false;
+        }
+        let before = self.before;
+        let ascii = before.is_ascii();
+        let mut letters = false;
+        words(before).any(|w| {
+            letters = true;
+            kw.pan_context_en.contains_word(w)
+        }) || kw
+            .pan_context_ja
             .iter()
-            .any(|p| may_match(letters, p) && contains_ignore_ascii_case(before, p.as_bytes()))
+            .any(|w| may_hold(ascii, w) && contains(before, w.as_bytes()))
+            || kw
+                .pan_context_phrases
+                .iter()
+                .any(|p| may_match(letters, p) && contains_ignore_ascii_case(before, p.as_bytes()))
+    }
+
+    /// Returns true if and only if an expiry keyword or an `MM/YY` date follows the number on
+    /// its line.
+    pub fn expiry_after(&self, kw: &Keywords) -> bool {
+        if kw.context_needs_signal && !self.signal_after {
+            return false;
+        }
+        let after = self.after;
+        let ascii = after.is_ascii();
+        let mut letters = false;
+        words(after).any(|w| {
+            letters = true;
+            kw.expiry_en.contains_word(w)
+        }) || kw
+            .expiry_phrases
+            .iter()
+            .any(|p| may_match(letters, p) && contains_ignore_ascii_case(after, p.as_bytes()))
+            || (kw.expiry_ja.iter()).any(|w| may_hold(ascii, w) && contains(after, w.as_bytes()))
+            || has_mm_yy(after)
+    }
+
+    /// False when the line before the number has no ASCII letter, so that the key before it
+    /// ([`super::lookalike::key_before`], at most 48 bytes back and never past a newline) has
+    /// no word: [`super::lookalike::has_not_card_key`] is then false whatever the rules.
+    pub fn may_have_key_words(&self) -> bool {
+        self.signal_before
+    }
 }
 
-/// Returns true if and only if an expiry keyword or an `MM/YY` date follows `end` on its line.
+/// Returns true if and only if a card word stands on the line shortly before `start`
+/// ([`Around::card_words_before`]).
+pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
+    Around::of(bytes, Span::new(start, start)).card_words_before(kw)
+}
+
+/// Returns true if and only if an expiry keyword or an `MM/YY` date follows `end` on its line
+/// ([`Around::expiry_after`]).
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
-    let (_, after) = line_window(bytes, end, end, 0, EXPIRY_AHEAD);
-    let ascii = after.is_ascii();
-    let mut letters = false;
-    words(after).any(|w| {
-        letters = true;
-        kw.expiry_en.contains_word(w)
-    }) || kw
-        .expiry_phrases
-        .iter()
-        .any(|p| may_match(letters, p) && contains_ignore_ascii_case(after, p.as_bytes()))
-        || (kw.expiry_ja.iter()).any(|w| may_hold(ascii, w) && contains(after, w.as_bytes()))
-        || has_mm_yy(after)
+    Around::of(bytes, Span::new(end, end)).expiry_after(kw)
 }
 
 /// False when a text that is all ASCII (`ascii`) cannot hold `word`: the Japanese words
@@ -150,6 +229,39 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_signal_shortcuts_never_change_an_answer(
+            pieces in proptest::collection::vec(prop_oneof![
+                Just("card ".to_string()), Just("exp ".to_string()), Just("カード".to_string()),
+                Just("valid thru ".to_string()), Just("12/27".to_string()), Just("\n".to_string()),
+                Just("imei=".to_string()), Just("orderId: ".to_string()),
+                "[0-9 =:/-]{1,12}", "[a-z]{1,4}",
+            ], 0..16),
+            at in 0usize..200,
+            len in 0usize..20,
+        ) {
+            // With the shortcut off, every window is looked at word by word.
+            let rules = Rules::builtin().unwrap();
+            let mut slow = Rules::builtin().unwrap().keywords;
+            prop_assert!(rules.keywords.context_needs_signal);
+            slow.context_needs_signal = false;
+            let text = pieces.concat().into_bytes();
+            let start = at.min(text.len());
+            let span = Span::new(start, (start + len).min(text.len()));
+            let around = Around::of(&text, span);
+            prop_assert_eq!(
+                around.card_words_before(&rules.keywords),
+                around.card_words_before(&slow)
+            );
+            prop_assert_eq!(
+                around.expiry_after(&rules.keywords),
+                around.expiry_after(&slow)
+            );
+            if !around.may_have_key_words() {
+                prop_assert!(!super::super::lookalike::has_not_card_key(&text, span.start, &slow));
+            }
+        }
+
         #[test]
         fn mm_yy_matches_the_reference(s in proptest::collection::vec(
             prop_oneof![Just(b'/'), Just(b'0'), Just(b'1'), Just(b'2'), Just(b' '), 0u8..=255],

@@ -348,18 +348,21 @@ impl Detector {
         // Evidence written with the number (layout, expiry) outranks the key's name; the key
         // outranks card words elsewhere on the line.
         let kw = &self.rules.keywords;
+        let around = context::Around::of(bytes, c.span);
         let base = if kind != Kind::Pan {
             (Confidence::High, "magnetic-stripe track data")
         } else if grouped {
             (Confidence::High, "written in card-style groups")
-        } else if context::has_expiry_after(bytes, c.span.end, kw) {
+        } else if around.expiry_after(kw) {
             (Confidence::High, "expiry date after it")
-        } else if lookalike::has_not_card_key(bytes, c.span.start, kw) {
+        } else if around.may_have_key_words()
+            && lookalike::has_not_card_key(bytes, c.span.start, kw)
+        {
             (
                 Confidence::Low,
                 "Luhn and brand pass, but its key names something else (id, imei, …)",
             )
-        } else if context::has_card_words(bytes, c.span.start, kw) {
+        } else if around.card_words_before(kw) {
             (Confidence::High, "card words before it")
         } else {
             (Confidence::Medium, "Luhn and brand table pass, no context")
