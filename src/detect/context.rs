@@ -2,7 +2,7 @@
 //! date after it.
 
 use crate::finding::Span;
-use crate::rules::Keywords;
+use crate::rules::{Keywords, WordSet};
 
 use super::lookalike::words;
 
@@ -88,43 +88,21 @@ impl<'a> Around<'a> {
     /// Returns true if and only if a card word (`card`, `pan`, `cc`, `カード番号`) stands on the
     /// line shortly before the number.
     pub fn card_words_before(&self, kw: &Keywords) -> bool {
-        if kw.context_needs_signal && !self.signal_before {
-            return false;
-        }
-        let before = self.before;
-        let ascii = before.is_ascii();
-        let mut letters = false;
-        words(before).any(|w| {
-            letters = true;
-            kw.pan_context_en.contains_word(w)
-        }) || kw
-            .pan_context_ja
-            .iter()
-            .any(|w| may_hold(ascii, w) && contains(before, w.as_bytes()))
-            || kw
-                .pan_context_phrases
-                .iter()
-                .any(|p| may_match(letters, p) && contains_ignore_ascii_case(before, p.as_bytes()))
+        (self.signal_before || !kw.context_needs_signal)
+            && holds_keyword(
+                self.before,
+                &kw.pan_context_en,
+                &kw.pan_context_phrases,
+                &kw.pan_context_ja,
+            )
     }
 
     /// Returns true if and only if an expiry keyword or an `MM/YY` date follows the number on
     /// its line.
     pub fn expiry_after(&self, kw: &Keywords) -> bool {
-        if kw.context_needs_signal && !self.signal_after {
-            return false;
-        }
-        let after = self.after;
-        let ascii = after.is_ascii();
-        let mut letters = false;
-        words(after).any(|w| {
-            letters = true;
-            kw.expiry_en.contains_word(w)
-        }) || kw
-            .expiry_phrases
-            .iter()
-            .any(|p| may_match(letters, p) && contains_ignore_ascii_case(after, p.as_bytes()))
-            || (kw.expiry_ja.iter()).any(|w| may_hold(ascii, w) && contains(after, w.as_bytes()))
-            || has_mm_yy(after)
+        (self.signal_after || !kw.context_needs_signal)
+            && (holds_keyword(self.after, &kw.expiry_en, &kw.expiry_phrases, &kw.expiry_ja)
+                || has_mm_yy(self.after))
     }
 
     /// False when the line before the number has no ASCII letter, so that the key before it
@@ -145,6 +123,22 @@ pub fn has_card_words(bytes: &[u8], start: usize, kw: &Keywords) -> bool {
 /// ([`Around::expiry_after`]).
 pub fn has_expiry_after(bytes: &[u8], end: usize, kw: &Keywords) -> bool {
     Around::of(bytes, Span::new(end, end)).expiry_after(kw)
+}
+
+/// Returns true if and only if `text` holds one of the English `words` (as a word), one of
+/// the English `phrases` (ASCII case ignored) or one of the Japanese words `ja`.
+fn holds_keyword(text: &[u8], words_en: &WordSet, phrases: &[String], ja: &[String]) -> bool {
+    let ascii = text.is_ascii();
+    let mut letters = false;
+    words(text).any(|w| {
+        letters = true;
+        words_en.contains_word(w)
+    }) || ja
+        .iter()
+        .any(|w| may_hold(ascii, w) && contains(text, w.as_bytes()))
+        || phrases
+            .iter()
+            .any(|p| may_match(letters, p) && contains_ignore_ascii_case(text, p.as_bytes()))
 }
 
 /// False when a text that is all ASCII (`ascii`) cannot hold `word`: the Japanese words
