@@ -5,7 +5,8 @@
 //! be logged, printed or stored without leaking what it points at.
 
 use std::fmt;
-use std::sync::Arc;
+
+use crate::rules::BrandId;
 
 /// A half-open byte range `[start, end)` into the buffer a detector was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -181,7 +182,7 @@ pub struct Finding {
     /// track after the PAN, or the code.
     pub region: Span,
     /// Brand id from the brand table (`visa`, `amex`, …); `None` for a lone security code.
-    pub brand: Option<Arc<str>>,
+    pub brand: Option<BrandId>,
     /// The display form: first six and last four digits, or `***`.
     pub masked: Masked,
     /// How sure the detector is.

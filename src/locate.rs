@@ -159,7 +159,7 @@ fn record(
         offset: at.offset,
         length: at.length,
         kind: f.kind,
-        brand: f.brand.clone(),
+        brand: f.brand,
         masked: f.masked,
         confidence: f.confidence,
         test_card: f.test_card,

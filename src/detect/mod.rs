@@ -17,7 +17,7 @@ pub mod luhn;
 pub mod table;
 pub mod track;
 
-use std::sync::Arc;
+use crate::rules::BrandId;
 
 use crate::error::Error;
 use crate::finding::{Confidence, Finding, Kind, Masked, Span};
@@ -117,7 +117,7 @@ struct PanHit {
     kind: Kind,
     span: Span,
     region: Span,
-    brand: Arc<str>,
+    brand: BrandId,
     digits: ([u8; candidates::MAX_DIGITS], usize),
     test_card: bool,
     base: (Confidence, &'static str),
@@ -371,7 +371,7 @@ impl Detector {
             kind,
             span: c.span,
             region,
-            brand: brand.id.clone(),
+            brand: brand.id,
             digits: (buf, digits.len()),
             test_card: self.rules.test_cards.contains(digits),
             base,
@@ -408,7 +408,7 @@ impl Detector {
                 let Some(rank) = window_rank(bytes, p.region, code.keyword, code.code) else {
                     continue;
                 };
-                let want = if &*p.brand == "amex" { 4 } else { 3 };
+                let want = if p.brand == "amex" { 4 } else { 3 };
                 if digits_in(bytes, code.code) != want {
                     continue;
                 }
@@ -445,7 +445,7 @@ impl Detector {
     /// list of an `INSERT`.
     fn attach_table_codes(&self, pans: &mut [PanHit]) {
         for p in pans.iter_mut().filter(|p| p.cvv.is_none()) {
-            let want = if &*p.brand == "amex" { 4 } else { 3 };
+            let want = if p.brand == "amex" { 4 } else { 3 };
             if let Some(c) = p.table_code.filter(|c| c.len() == want) {
                 p.cvv = Some(CodeMatch {
                     keyword: c,

@@ -31,7 +31,7 @@ impl Reporter for CsvReporter {
                 r.offset.to_string(),
                 r.length.to_string(),
                 r.kind.as_str().to_string(),
-                r.brand.as_deref().unwrap_or("").to_string(),
+                r.brand.unwrap_or("").to_string(),
                 r.masked.to_string(),
                 r.confidence.as_str().to_string(),
                 r.test_card.to_string(),

@@ -53,12 +53,7 @@ impl Reporter for JunitReporter {
             ));
         }
         for r in all {
-            let what = format!(
-                "{} {} {}",
-                r.kind.as_str(),
-                r.brand.as_deref().unwrap_or(""),
-                r.masked
-            );
+            let what = format!("{} {} {}", r.kind.as_str(), r.brand.unwrap_or(""), r.masked);
             let at = format!("{}:{}:{}", r.path, r.line, r.column);
             x.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",

@@ -43,7 +43,7 @@ pub struct Record {
     /// What it is.
     pub kind: Kind,
     /// Brand id; `None` for a lone security code.
-    pub brand: Option<Arc<str>>,
+    pub brand: Option<crate::rules::BrandId>,
     /// Display form.
     pub masked: Masked,
     /// Confidence.

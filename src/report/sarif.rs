@@ -74,7 +74,7 @@ pub fn document(all: &[Record], _summary: &Summary) -> Value {
                 Kind::Cvv => format!("Card security code {} stored in clear", r.masked),
                 k => format!(
                     "{} {} {} stored in clear ({} confidence{})",
-                    r.brand.as_deref().unwrap_or("card"),
+                    r.brand.unwrap_or("card"),
                     if k == Kind::Pan { "card number" } else { k.as_str() },
                     r.masked,
                     r.confidence.as_str(),
@@ -94,7 +94,7 @@ pub fn document(all: &[Record], _summary: &Summary) -> Value {
                 }],
                 "partialFingerprints": {"pansweep/v1": r.fingerprint.to_string()},
                 "properties": {
-                    "brand": r.brand.as_deref(),
+                    "brand": r.brand,
                     "confidence": r.confidence.as_str(),
                     "testCard": r.test_card,
                 },

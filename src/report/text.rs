@@ -36,7 +36,7 @@ impl Reporter for TextReporter {
     fn file(&self, records: &[Record], out: &mut Vec<u8>) {
         let s = &self.style;
         for r in records {
-            let brand = r.brand.as_deref().unwrap_or(r.kind.as_str());
+            let brand = r.brand.unwrap_or(r.kind.as_str());
             let what = if r.kind == crate::finding::Kind::Pan {
                 brand.to_string()
             } else {
