@@ -921,7 +921,7 @@ impl<'a> Shared<'a> {
                 *s.findings.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
                 if let Some(b) = &r.brand {
                     // A brand's name is copied once, not once per finding.
-                    match s.findings.by_brand.get_mut(&**b) {
+                    match s.findings.by_brand.get_mut(*b) {
                         Some(n) => *n += 1,
                         None => {
                             s.findings.by_brand.insert(b.to_string(), 1);

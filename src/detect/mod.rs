@@ -17,13 +17,11 @@ pub mod luhn;
 pub mod table;
 pub mod track;
 
-use crate::rules::BrandId;
-
 use crate::error::Error;
 use crate::finding::{Confidence, Finding, Kind, Masked, Span};
 use crate::fingerprint::Key;
 use crate::mask;
-use crate::rules::{Brand, Rules};
+use crate::rules::{Brand, BrandId, Rules};
 
 use anchors::Anchors;
 use candidates::{Candidate, Shapes, for_each_relevant_token, for_each_token};

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::finding::{Confidence, Fingerprint, Kind, Masked};
+use crate::rules::BrandId;
 
 pub use summary::Summary;
 
@@ -43,7 +44,7 @@ pub struct Record {
     /// What it is.
     pub kind: Kind,
     /// Brand id; `None` for a lone security code.
-    pub brand: Option<crate::rules::BrandId>,
+    pub brand: Option<BrandId>,
     /// Display form.
     pub masked: Masked,
     /// Confidence.
