@@ -917,17 +917,8 @@ impl<'a> Shared<'a> {
             if result.not_written {
                 s.not_masked += result.records.len() as u64;
             }
+            s.findings.add_records(&result.records);
             for r in &result.records {
-                *s.findings.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
-                if let Some(b) = &r.brand {
-                    // A brand's name is copied once, not once per finding.
-                    match s.findings.by_brand.get_mut(*b) {
-                        Some(n) => *n += 1,
-                        None => {
-                            s.findings.by_brand.insert(b.to_string(), 1);
-                        }
-                    }
-                }
                 s.test_cards += u64::from(r.test_card);
                 s.failing += u64::from(match &self.cfg.redact {
                     // What --dry-run would mask fails it; a real run that masked all is clean.

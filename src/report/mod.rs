@@ -113,7 +113,103 @@ pub struct Counts {
     pub by_brand: BTreeMap<String, u64>,
 }
 
+impl Counts {
+    /// Counts `records`. Tallied by the brand id's address first and added to the maps once
+    /// per distinct kind and brand: the maps compare strings, and a digit-dense log hands
+    /// over a thousand records at a time (a map update per record was ~1% of its scan).
+    pub fn add_records(&mut self, records: &[Record]) {
+        const KINDS: [Kind; 4] = [Kind::Pan, Kind::Track1, Kind::Track2, Kind::Cvv];
+        let slot = |k: Kind| match k {
+            Kind::Pan => 0,
+            Kind::Track1 => 1,
+            Kind::Track2 => 2,
+            Kind::Cvv => 3,
+        };
+        let mut kinds = [0u64; KINDS.len()];
+        let mut brands: Vec<(BrandId, u64)> = Vec::new();
+        for r in records {
+            kinds[slot(r.kind)] += 1;
+            if let Some(b) = r.brand {
+                // Ids are interned, so one address per brand; an id that was not would only
+                // have two entries here, added to the same one below.
+                match brands.iter_mut().find(|(x, _)| std::ptr::eq(*x, b)) {
+                    Some((_, n)) => *n += 1,
+                    None => brands.push((b, 1)),
+                }
+            }
+        }
+        for kind in KINDS {
+            let n = kinds[slot(kind)];
+            if n > 0 {
+                *self.by_kind.entry(kind.as_str()).or_insert(0) += n;
+            }
+        }
+        for (b, n) in brands {
+            // A brand's name is copied once, not once per finding.
+            match self.by_brand.get_mut(b) {
+                Some(total) => *total += n,
+                None => {
+                    self.by_brand.insert(b.to_string(), n);
+                }
+            }
+        }
+    }
+}
+
 /// Formats a duration in seconds with millisecond precision.
 pub fn seconds(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: Kind, brand: Option<BrandId>) -> Record {
+        Record {
+            path: "a.log".into(),
+            line: 1,
+            column: 1,
+            offset: 0,
+            length: 16,
+            kind,
+            brand,
+            masked: Masked::new(b"411111******1111"),
+            confidence: Confidence::Medium,
+            test_card: false,
+            cvv: None,
+            fingerprint: Fingerprint([0; 16]),
+            commit: None,
+        }
+    }
+
+    #[test]
+    fn records_are_counted_as_one_count_per_record_would() {
+        let visa = crate::rules::brand_id("visa");
+        let amex = crate::rules::brand_id("amex");
+        // The same name at another address: counted with the interned one.
+        let visa_elsewhere: BrandId = Box::leak(String::from("visa").into_boxed_str());
+        assert!(!std::ptr::eq(visa, visa_elsewhere));
+        let records = [
+            record(Kind::Pan, Some(visa)),
+            record(Kind::Track2, Some(amex)),
+            record(Kind::Pan, Some(visa_elsewhere)),
+            record(Kind::Cvv, None),
+            record(Kind::Pan, Some(visa)),
+        ];
+        let mut counts = Counts::default();
+        counts.add_records(&records);
+        // A second batch adds to the first.
+        counts.add_records(&records[..2]);
+        let mut expected = Counts::default();
+        for r in records.iter().chain(&records[..2]) {
+            *expected.by_kind.entry(r.kind.as_str()).or_insert(0) += 1;
+            if let Some(b) = r.brand {
+                *expected.by_brand.entry(b.to_string()).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(counts, expected);
+        assert_eq!(counts.by_brand["visa"], 4);
+        assert_eq!(counts.by_kind.get("track1"), None);
+    }
 }
