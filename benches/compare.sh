@@ -15,6 +15,8 @@
 source "$(dirname "$0")/setup.sh"
 regex='\b(?:\d[ -]?){12,18}\d\b'
 rg="${RG:-rg}"
+# The machine, as its figures depend on it (the project's VM has changed CPU between stops).
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ //'), $(nproc) cores, AVX-512 VBMI2: $(grep -q -m1 -w avx512_vbmi2 /proc/cpuinfo 2>/dev/null && echo yes || echo no) ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo "ripgrep: $("$rg" --version | head -1)"
 cd "$dir"
 find logs dense gz -type f -exec cat {} + > /dev/null   # warm the cache
