@@ -63,6 +63,12 @@ pub struct Detector {
     anchors: Option<Anchors>,
 }
 
+/// How many digits the security code of a card of `brand` has: American Express prints a
+/// 4-digit CID on the card's front, other brands a 3-digit code on the back.
+fn code_digits(brand: BrandId) -> usize {
+    if brand == "amex" { 4 } else { 3 }
+}
+
 /// Fewest digits of a card number (ISO/IEC 7812 allows 8 to 19, but no brand in use issues
 /// fewer than 13, and 12-digit numbers are everywhere in logs).
 const MIN_PAN_DIGITS: usize = 13;
@@ -406,7 +412,7 @@ impl Detector {
                 let Some(rank) = window_rank(bytes, p.region, code.keyword, code.code) else {
                     continue;
                 };
-                let want = if p.brand == "amex" { 4 } else { 3 };
+                let want = code_digits(p.brand);
                 if digits_in(bytes, code.code) != want {
                     continue;
                 }
@@ -443,7 +449,7 @@ impl Detector {
     /// list of an `INSERT`.
     fn attach_table_codes(&self, pans: &mut [PanHit]) {
         for p in pans.iter_mut().filter(|p| p.cvv.is_none()) {
-            let want = if p.brand == "amex" { 4 } else { 3 };
+            let want = code_digits(p.brand);
             if let Some(c) = p.table_code.filter(|c| c.len() == want) {
                 p.cvv = Some(CodeMatch {
                     keyword: c,

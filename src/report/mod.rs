@@ -114,35 +114,20 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Counts `records`. Tallied by the brand id's address first and added to the maps once
-    /// per distinct kind and brand: the maps compare strings, and a digit-dense log hands
-    /// over a thousand records at a time (a map update per record was ~1% of its scan).
+    /// Counts `records`. Tallied by the address of each kind's name and brand id first and
+    /// added to the maps once per distinct key: the maps compare strings, and a digit-dense
+    /// log hands over a thousand records at a time (a map update per record was ~1% of its
+    /// scan).
     pub fn add_records(&mut self, records: &[Record]) {
-        const KINDS: [Kind; 4] = [Kind::Pan, Kind::Track1, Kind::Track2, Kind::Cvv];
-        let slot = |k: Kind| match k {
-            Kind::Pan => 0,
-            Kind::Track1 => 1,
-            Kind::Track2 => 2,
-            Kind::Cvv => 3,
-        };
-        let mut kinds = [0u64; KINDS.len()];
-        let mut brands: Vec<(BrandId, u64)> = Vec::new();
+        let (mut kinds, mut brands) = (Vec::new(), Vec::new());
         for r in records {
-            kinds[slot(r.kind)] += 1;
+            tally(&mut kinds, r.kind.as_str());
             if let Some(b) = r.brand {
-                // Ids are interned, so one address per brand; an id that was not would only
-                // have two entries here, added to the same one below.
-                match brands.iter_mut().find(|(x, _)| std::ptr::eq(*x, b)) {
-                    Some((_, n)) => *n += 1,
-                    None => brands.push((b, 1)),
-                }
+                tally(&mut brands, b);
             }
         }
-        for kind in KINDS {
-            let n = kinds[slot(kind)];
-            if n > 0 {
-                *self.by_kind.entry(kind.as_str()).or_insert(0) += n;
-            }
+        for (kind, n) in kinds {
+            *self.by_kind.entry(kind).or_insert(0) += n;
         }
         for (b, n) in brands {
             // A brand's name is copied once, not once per finding.
@@ -153,6 +138,16 @@ impl Counts {
                 }
             }
         }
+    }
+}
+
+/// Adds one to the entry of `key` in `counts`, found by address. Kind names and brand ids
+/// are kept once per process, so each has one entry; a name at another address would only
+/// get a second entry, added to the same one of the string-keyed maps.
+fn tally(counts: &mut Vec<(&'static str, u64)>, key: &'static str) {
+    match counts.iter_mut().find(|(k, _)| std::ptr::eq(*k, key)) {
+        Some((_, n)) => *n += 1,
+        None => counts.push((key, 1)),
     }
 }
 
